@@ -1,0 +1,438 @@
+"""EM for Gaussian mixtures: the E-step, the M-step and a thin estimator that loops over them.
+
+Notation of notebook 03: ``pi`` (K,) mixing weights, ``mu`` (K, d) means, ``Sigma`` covariances
+(shape by ``covariance_type``, see :func:`emlib.densities.log_gaussian`), ``resp`` (n, K)
+responsibilities r_ik, ``N_k`` (K,) their column sums.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _validation as v
+from .densities import log_gaussian_from_cholesky, logsumexp, precision_cholesky
+from .em import EmptyComponentWarning, EMResult, run_em
+
+# exp(-600) is ~1e-261: below it, exp returns subnormals that are slow to compute with and that
+# no responsibility or likelihood in double precision can tell from 0.
+_LOG_RESP_FLOOR = -600.0
+
+
+@dataclass(frozen=True, eq=False)
+class GMMParams:
+    """Parameters theta = (pi, mu, Sigma) of a Gaussian mixture, validated on construction.
+
+    Attributes
+    ----------
+    pi : array, shape (K,)
+    mu : array, shape (K, d)
+    Sigma : array, shape (K, d, d) 'full', (K, d) 'diag', (K,) 'spherical', (d, d) 'tied'
+    covariance_type : {'full', 'diag', 'spherical', 'tied'}
+    U : the Cholesky factors of the precisions (see :func:`emlib.densities.precision_cholesky`),
+        computed once here so that every E-step reuses them
+    """
+
+    pi: np.ndarray
+    mu: np.ndarray
+    Sigma: np.ndarray
+    covariance_type: str = "full"
+    U: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        v.check_choice(self.covariance_type, "covariance_type", v.COVARIANCE_TYPES)
+        pi = np.asarray(self.pi, dtype=np.float64)
+        mu = np.asarray(self.mu, dtype=np.float64)
+        if mu.ndim == 1:  # K means of one feature
+            mu = mu[:, None]
+        K = mu.shape[0]
+        d = mu.shape[1] if mu.ndim == 2 else 0
+        pi = v.check_weights(pi, K)
+        mu = v.check_means(mu, K, d)
+        Sigma = v.check_covariances(self.Sigma, self.covariance_type, K, d)
+        object.__setattr__(self, "pi", pi)
+        object.__setattr__(self, "mu", mu)
+        object.__setattr__(self, "Sigma", Sigma)
+        object.__setattr__(self, "U", precision_cholesky(Sigma, self.covariance_type))
+
+    @property
+    def n_components(self) -> int:
+        return self.mu.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.mu.shape[1]
+
+    def n_parameters(self) -> int:
+        """Free parameters: K - 1 weights, K d means, and the covariances of this type."""
+        K, d = self.mu.shape
+        cov = {
+            "full": K * d * (d + 1) // 2,
+            "diag": K * d,
+            "spherical": K,
+            "tied": d * (d + 1) // 2,
+        }
+        return K - 1 + K * d + cov[self.covariance_type]
+
+    def __repr__(self) -> str:
+        pi = np.array2string(self.pi, precision=3, separator=", ")
+        return (
+            f"GMMParams(K={self.n_components}, d={self.n_features}, "
+            f"covariance_type={self.covariance_type!r}, pi={pi})"
+        )
+
+
+def _weighted_log_prob(X: np.ndarray, params: GMMParams) -> np.ndarray:
+    """``log pi_k + log N(x_i | mu_k, Sigma_k)``, shape (n, K)."""
+    log_prob = log_gaussian_from_cholesky(X, params.mu, params.U, params.covariance_type)
+    with np.errstate(divide="ignore"):  # a weight of exactly 0 is a component that never fires
+        log_prob += np.log(params.pi)
+    return log_prob
+
+
+def e_step(X, params: GMMParams) -> tuple[np.ndarray, float]:
+    """Responsibilities and the log-likelihood of the current parameters.
+
+    .. math:: r_{ik} = \\frac{\\pi_k \\mathcal N(x_i \\mid \\mu_k, \\Sigma_k)}
+              {\\sum_j \\pi_j \\mathcal N(x_i \\mid \\mu_j, \\Sigma_j)}
+
+    Implements eq. (3.4) of notebook 03, normalised in log space (eq. (3.10)) so that a point far
+    from every component still gets responsibilities that sum to one.
+
+    Parameters
+    ----------
+    X : array, shape (n, d)
+    params : GMMParams
+
+    Returns
+    -------
+    resp : array, shape (n, K), rows summing to 1
+    log_likelihood : float, ``sum_i log p(x_i | theta)`` (eq. (3.3))
+    """
+    X = v.check_X(X)
+    _check_features(X, params.n_features)
+    log_resp = _weighted_log_prob(X, params)
+    log_px = _normalize_log_inplace(log_resp)
+    np.exp(log_resp, out=log_resp)
+    return log_resp, float(log_px.sum())
+
+
+def _normalize_log_inplace(log_resp: np.ndarray) -> np.ndarray:
+    """Turn weighted log probabilities into log responsibilities in place; return log p(x_i)."""
+    row_max = log_resp.max(axis=1, keepdims=True)
+    if not np.isfinite(row_max).all():
+        i = int(np.flatnonzero(~np.isfinite(row_max))[0])
+        raise ValueError(
+            f"sample {i} has zero probability under every component (all weights zero or a "
+            f"degenerate covariance). Fix: re-initialise, or give every component a positive "
+            f"weight."
+        )
+    log_resp -= row_max
+    np.maximum(log_resp, _LOG_RESP_FLOOR, out=log_resp)
+    log_sum = np.log(np.exp(log_resp).sum(axis=1, keepdims=True))
+    log_resp -= log_sum
+    return row_max + log_sum
+
+
+def log_likelihood(X, params: GMMParams) -> float:
+    """``sum_i log sum_k pi_k N(x_i | mu_k, Sigma_k)``, eq. (3.3) of notebook 03."""
+    X = v.check_X(X)
+    _check_features(X, params.n_features)
+    return float(logsumexp(_weighted_log_prob(X, params), axis=1).sum())
+
+
+def m_step(X, resp, covariance_type: str = "full", reg_covar: float = 1e-6) -> GMMParams:
+    """Maximise Q(theta, theta_old) for fixed responsibilities.
+
+    .. math:: N_k = \\sum_i r_{ik}, \\quad \\pi_k = \\frac{N_k}{n}, \\quad
+              \\mu_k = \\frac{1}{N_k} \\sum_i r_{ik} x_i, \\quad
+              \\Sigma_k = \\frac{1}{N_k} \\sum_i r_{ik} (x_i - \\mu_k)(x_i - \\mu_k)^T
+
+    Implements eqs. (3.5)-(3.9) of notebook 03: 'diag' keeps the diagonal of Sigma_k, 'tied'
+    averages the scatter of all components over n, 'spherical' uses one variance per component,
+    ``sigma_k^2 = sum_i r_ik ||x_i - mu_k||^2 / (d N_k)``. ``reg_covar`` is added to every
+    variance (the diagonal) so that a component collapsing onto one point stays positive
+    definite.
+
+    A component whose responsibilities all vanish (N_k below 10 machine epsilons) cannot be
+    estimated: it is re-seeded at the sample farthest from the other components' means, with the
+    covariance of the whole data and a weight of one sample, and an ``EmptyComponentWarning`` says
+    so.
+
+    Parameters
+    ----------
+    X : array, shape (n, d)
+    resp : array, shape (n, K), rows summing to 1
+    covariance_type : {'full', 'diag', 'spherical', 'tied'}
+    reg_covar : float >= 0
+
+    Returns
+    -------
+    GMMParams
+    """
+    X = v.check_X(X)
+    resp = v.check_resp(resp, X.shape[0])
+    v.check_choice(covariance_type, "covariance_type", v.COVARIANCE_TYPES)
+    reg_covar = v.check_positive(reg_covar, "reg_covar", allow_zero=True)
+    N_k = resp.sum(axis=0)
+    empty = N_k < 10 * np.finfo(np.float64).eps
+    if empty.any():
+        resp, N_k = _reseed_empty(X, resp, N_k, empty)
+    mu = (resp.T @ X) / N_k[:, None]
+    Sigma = _covariances(X, resp, N_k, mu, covariance_type, reg_covar)
+    return GMMParams(N_k / N_k.sum(), mu, Sigma, covariance_type)
+
+
+def _covariances(X, resp, N_k, mu, covariance_type, reg_covar):
+    """Sigma for each covariance type, eqs. (3.7)-(3.9); ``reg_covar`` on every variance."""
+    n, d = X.shape
+    if covariance_type == "full":
+        Sigma = np.empty((mu.shape[0], d, d))
+        for k in range(mu.shape[0]):
+            # sqrt(r) (x - mu) gives the weighted scatter as D^T D: symmetric and PSD exactly.
+            D = X - mu[k]
+            D *= np.sqrt(resp[:, k])[:, None]
+            Sigma[k] = D.T @ D
+            Sigma[k] /= N_k[k]
+            Sigma[k].flat[:: d + 1] += reg_covar
+        return Sigma
+    # One pass on globally centred data; rounding can only push a variance below its true value
+    # by a hair, so clip at 0 before adding reg_covar.
+    x_bar = X.mean(axis=0)
+    Xc = X - x_bar
+    m = mu - x_bar
+    if covariance_type == "tied":
+        between = (N_k[:, None] * m).T @ m
+        Sigma = (Xc.T @ Xc - between) / n
+        Sigma = (Sigma + Sigma.T) / 2
+        Sigma.flat[:: d + 1] += reg_covar
+        return Sigma
+    var = (resp.T @ (Xc * Xc)) / N_k[:, None] - m * m
+    np.maximum(var, 0.0, out=var)
+    if covariance_type == "diag":
+        return var + reg_covar
+    return var.mean(axis=1) + reg_covar
+
+
+def _reseed_empty(X, resp, N_k, empty):
+    """Move every empty component onto the sample farthest from the other components."""
+    ks = np.flatnonzero(empty)
+    warnings.warn(
+        f"component(s) {ks.tolist()} lost all responsibility (N_k ~ 0) and were re-seeded at the "
+        f"sample farthest from the other components. Remedies: fewer components, another init "
+        f"or random_state.",
+        EmptyComponentWarning,
+        stacklevel=3,
+    )
+    resp = resp.copy()
+    alive = ~empty
+    mu_alive = (resp[:, alive].T @ X) / N_k[alive][:, None]
+    d2 = ((X[:, None, :] - mu_alive[None]) ** 2).sum(axis=2).min(axis=1)
+    taken = set()
+    for k in ks:
+        order = np.argsort(-d2, kind="stable")
+        i = next(int(i) for i in order if int(i) not in taken)
+        taken.add(i)
+        resp[i] = 0.0
+        resp[i, k] = 1.0
+    return resp, resp.sum(axis=0)
+
+
+def _check_features(X: np.ndarray, d: int) -> None:
+    if X.shape[1] != d:
+        raise ValueError(
+            f"X has {X.shape[1]} features but the mixture was built for {d}; expected shape "
+            f"(n_samples, {d}). Fix: pass data with the same columns as the fit."
+        )
+
+
+def initial_params(
+    X: np.ndarray,
+    n_components: int,
+    covariance_type: str,
+    reg_covar: float,
+    init,
+    rng: np.random.Generator,
+) -> GMMParams:
+    """theta_0 for EM: from hard k-means++ or k-means assignments, at random, or as given.
+
+    - ``'kmeans++'``: responsibilities one-hot to the nearest k-means++ seed, then :func:`m_step`;
+    - ``'kmeans'``: one-hot to the clusters of a k-means fit, then :func:`m_step`;
+    - ``'random'``: random responsibilities (rows of uniform draws, normalised), then
+      :func:`m_step`;
+    - ``'random_from_data'``: means at K distinct random samples, every covariance the data's
+      (of the requested type), equal weights;
+    - a :class:`GMMParams`: used as it is (it must match ``n_components`` and the data).
+    """
+    n = X.shape[0]
+    if isinstance(init, GMMParams):
+        if init.n_components != n_components or init.covariance_type != covariance_type:
+            raise ValueError(
+                f"init has K={init.n_components}, covariance_type={init.covariance_type!r}; "
+                f"expected K={n_components}, covariance_type={covariance_type!r}. Fix: build "
+                f"the GMMParams with the estimator's n_components and covariance_type."
+            )
+        _check_features(X, init.n_features)
+        return init
+    v.check_choice(init, "init", v.GMM_INITS)
+    if init == "random_from_data":
+        idx = rng.choice(n, size=n_components, replace=False)
+        resp = np.full((n, 1), 1.0)
+        one = m_step(X, resp, covariance_type, reg_covar)
+        Sigma = one.Sigma if covariance_type == "tied" else np.repeat(one.Sigma, n_components, 0)
+        return GMMParams(np.full(n_components, 1 / n_components), X[idx], Sigma, covariance_type)
+    if init == "random":
+        resp = rng.uniform(size=(n, n_components))
+        resp /= resp.sum(axis=1, keepdims=True)
+        return m_step(X, resp, covariance_type, reg_covar)
+    from .kmeans import KMeans, kmeans_plusplus
+
+    if init == "kmeans++":
+        centres, _ = kmeans_plusplus(X, n_components, random_state=rng)
+        labels = np.argmin(
+            (X * X).sum(1)[:, None] - 2 * X @ centres.T + (centres * centres).sum(1), axis=1
+        )
+    else:
+        labels = KMeans(n_components, n_init=1, random_state=rng).fit(X).labels_
+    resp = np.zeros((n, n_components))
+    resp[np.arange(n), labels] = 1.0
+    return m_step(X, resp, covariance_type, reg_covar)
+
+
+class GaussianMixture:
+    """A Gaussian mixture fitted by EM: a thin loop over :func:`e_step` and :func:`m_step`.
+
+    Parameters
+    ----------
+    n_components : int, K
+    covariance_type : {'full', 'diag', 'spherical', 'tied'}
+    tol : stop when the log-likelihood per sample changes by at most ``tol``
+    reg_covar : added to every variance (see :func:`m_step`)
+    max_iter : largest number of EM iterations per run
+    n_init : number of runs from different initialisations; the best log-likelihood is kept
+    init : {'kmeans++', 'kmeans', 'random', 'random_from_data'} or GMMParams
+        (see :func:`initial_params`)
+    random_state : int, None or numpy Generator
+
+    Attributes (after ``fit``)
+    --------------------------
+    weights_ (K,), means_ (K, d), covariances_, params_ (GMMParams), log_likelihoods_
+    (n_iter_ + 1,), n_iter_, converged_, result_ (the best run's EMResult)
+    """
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init="kmeans++",
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.covariance_type = v.check_choice(
+            covariance_type, "covariance_type", v.COVARIANCE_TYPES
+        )
+        self.tol = float(tol)
+        self.reg_covar = v.check_positive(reg_covar, "reg_covar", allow_zero=True)
+        self.max_iter = v.check_int(max_iter, "max_iter", minimum=0)
+        self.n_init = v.check_int(n_init, "n_init", minimum=1)
+        if not isinstance(init, GMMParams):
+            v.check_choice(init, "init", v.GMM_INITS)
+        self.init = init
+        self.random_state = random_state
+
+    def __repr__(self) -> str:
+        init = "GMMParams(...)" if isinstance(self.init, GMMParams) else repr(self.init)
+        fitted = ""
+        if hasattr(self, "result_"):
+            fitted = (
+                f", fitted: n_iter={self.n_iter_}, log-likelihood={self.log_likelihoods_[-1]:.6g}"
+            )
+        return (
+            f"GaussianMixture(n_components={self.n_components}, "
+            f"covariance_type={self.covariance_type!r}, init={init}{fitted})"
+        )
+
+    def fit(self, X, callback=None) -> GaussianMixture:
+        """Run EM ``n_init`` times and keep the run with the highest final log-likelihood.
+
+        ``callback(t, params, resp, log_likelihood)`` is passed to :func:`emlib.em.run_em`.
+        """
+        X = v.check_X(X)
+        K = v.check_n_components(self.n_components, X.shape[0])
+        rng = np.random.default_rng(self.random_state)
+        best: EMResult | None = None
+        for _ in range(self.n_init):
+            theta0 = initial_params(X, K, self.covariance_type, self.reg_covar, self.init, rng)
+            result = run_em(
+                X,
+                theta0,
+                e_step,
+                lambda X, resp: m_step(X, resp, self.covariance_type, self.reg_covar),
+                max_iter=self.max_iter,
+                tol=self.tol,
+                callback=callback,
+            )
+            if best is None or result.log_likelihoods[-1] > best.log_likelihoods[-1]:
+                best = result
+        self.result_ = best
+        self.params_ = best.params
+        self.weights_, self.means_, self.covariances_ = (
+            best.params.pi,
+            best.params.mu,
+            best.params.Sigma,
+        )
+        self.log_likelihoods_ = best.log_likelihoods
+        self.n_iter_, self.converged_ = best.n_iter, best.converged
+        return self
+
+    def _fitted(self) -> GMMParams:
+        if not hasattr(self, "params_"):
+            raise RuntimeError(
+                "this GaussianMixture is not fitted yet. Fix: call .fit(X) before using it."
+            )
+        return self.params_
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Responsibilities, shape (n, K) (eq. (3.4))."""
+        return e_step(X, self._fitted())[0]
+
+    def predict(self, X) -> np.ndarray:
+        """The most responsible component of every sample, shape (n,)."""
+        return self.predict_proba(X).argmax(axis=1)
+
+    def score_samples(self, X) -> np.ndarray:
+        """``log p(x_i | theta)`` for every sample, shape (n,)."""
+        X = v.check_X(X)
+        params = self._fitted()
+        _check_features(X, params.n_features)
+        return logsumexp(_weighted_log_prob(X, params), axis=1)
+
+    def score(self, X) -> float:
+        """Mean log-likelihood per sample."""
+        return float(self.score_samples(X).mean())
+
+    def sample(self, n_samples: int = 1, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``(X, z)`` from the fitted model: z ~ Categorical(pi), x | z ~ N(mu_z, Sigma_z)."""
+        from .datasets import make_mixture
+
+        p = self._fitted()
+        s = make_mixture(n_samples, p.pi, p.mu, p.Sigma, p.covariance_type, random_state)
+        return s.X, s.z
+
+    def bic(self, X) -> float:
+        """Bayesian information criterion, ``-2 l(theta) + p log n`` (eq. (6.1)); lower is better."""
+        X = v.check_X(X)
+        return -2 * log_likelihood(X, self._fitted()) + self._fitted().n_parameters() * np.log(
+            X.shape[0]
+        )
+
+    def aic(self, X) -> float:
+        """Akaike information criterion, ``-2 l(theta) + 2 p`` (eq. (6.2)); lower is better."""
+        return -2 * log_likelihood(X, self._fitted()) + 2 * self._fitted().n_parameters()

@@ -1,0 +1,401 @@
+"""k-means: k-means++ seeding, one Lloyd step, and a thin estimator that loops over it.
+
+Notation of notebook 04: ``mu`` (K, d) the centres, ``labels`` (n,) the assignment z_i of every
+sample, ``N_k`` (K,) the cluster sizes, and J the objective of eq. (4.1),
+
+.. math:: J(\\mu) = \\sum_i \\min_k \\lVert x_i - \\mu_k \\rVert^2,
+
+which scikit-learn calls the inertia. Squared distances come from one matrix product,
+``||x||^2 - 2 x.mu + ||mu||^2`` clipped at 0, on data centred at their mean (distances do not
+change under a shift, and centring keeps the expansion accurate when the data sit far from the
+origin).
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _validation as v
+from .em import ConvergenceWarning, EmptyComponentWarning
+
+# The expansion ||x||^2 - 2 x.c + ||c||^2 is off by at most about (d + 3) eps (||x||^2 + ||c||^2)
+# after rounding; a squared distance below twice that bound cannot be told from 0.
+_EPS = np.finfo(np.float64).eps
+
+
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """A context in which BLAS runs on one thread.
+
+    The products here are thin (d and K small) and memory bound: extra BLAS threads gain little
+    and, on a busy machine, spin against each other (a Lloyd fit ran 5x slower with two). Scikit-
+    learn's Lloyd loop sets the same limit.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+class LloydStep(NamedTuple):
+    """What one Lloyd step from the centres ``mu_old`` produced.
+
+    Attributes
+    ----------
+    mu : array, shape (K, d)
+        The updated centres: the mean of every cluster (eq. (4.3)); an empty cluster is re-seeded
+        (see :func:`lloyd_step`).
+    labels : array of int, shape (n,)
+        The nearest centre of ``mu_old`` for every sample (eq. (4.2)).
+    inertia : float
+        ``J(mu_old) = sum_i ||x_i - mu_old[labels_i]||^2``: the objective of the centres passed
+        IN, under their best assignment ``labels``, not of the returned ``mu`` (whose J is at
+        most this, and is the ``inertia`` of the next step).
+    """
+
+    mu: np.ndarray
+    labels: np.ndarray
+    inertia: float
+
+
+def _row_norms(A: np.ndarray) -> np.ndarray:
+    """``||a_i||^2`` for every row, shape (n,)."""
+    return np.einsum("nd,nd->n", A, A)
+
+
+def _centre(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(X - mean, mean, ||x_i - mean||^2)``."""
+    mean = X.mean(axis=0)
+    Xc = X - mean
+    return Xc, mean, _row_norms(Xc)
+
+
+def kmeans_plusplus(X, n_clusters, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+    """Choose ``n_clusters`` initial centres among the samples by D² sampling.
+
+    The first centre is drawn uniformly from the samples; every next one is sample i with
+    probability
+
+    .. math:: p(i) = \\frac{D(x_i)^2}{\\sum_j D(x_j)^2}, \\qquad
+              D(x)^2 = \\min_{c \\text{ chosen}} \\lVert x - c \\rVert^2,
+
+    exactly as in Arthur and Vassilvitskii (2007), with no greedy local trials. Implements
+    eq. (4.4) of notebook 04. The minimum distances are kept in one array that each new centre
+    updates with a single matrix-vector product.
+
+    If every sample sits on a chosen centre (all D² are zero: fewer distinct points than
+    clusters), the next centre is drawn uniformly from the samples not chosen yet, so that the
+    indices stay distinct and nothing divides by zero. Squared distances below the rounding
+    error of the expansion (about ``2 (d + 3) eps (||x||^2 + ||c||^2)`` on centred data) count
+    as zero, so exact duplicates of a centre are never drawn by D² weighting.
+
+    Parameters
+    ----------
+    X : array, shape (n, d)
+    n_clusters : int, K, with 1 <= K <= n
+    random_state : None, int >= 0 or numpy Generator
+        Passed to ``np.random.default_rng``; a Generator is used (and advanced) as it is.
+
+    Returns
+    -------
+    centres : array, shape (K, d), the chosen samples ``X[indices]``
+    indices : array of int, shape (K,), distinct
+    """
+    X = v.check_X(X)
+    K = v.check_n_components(n_clusters, X.shape[0], name="n_clusters")
+    rng = v.check_random_state(random_state)
+    Xc, _, xx = _centre(X)
+    with _one_blas_thread():
+        indices = _d2_seeding(Xc, xx, K, rng)
+    return X[indices], indices
+
+
+def _d2_seeding(Xc: np.ndarray, xx: np.ndarray, K: int, rng: np.random.Generator) -> np.ndarray:
+    """The indices of :func:`kmeans_plusplus` for centred data ``Xc`` with row norms ``xx``."""
+    n, d = Xc.shape
+    rounding = 2.0 * (d + 3) * _EPS
+    indices = np.empty(K, dtype=np.intp)
+    indices[0] = rng.integers(n)
+    closest = _sq_distances_to(Xc, xx, indices[0], rounding)
+    for k in range(1, K):
+        cum = np.cumsum(closest)
+        if cum[-1] > 0:
+            # The first i with cum[i] > u has closest[i] > 0 and is drawn with probability
+            # closest[i] / cum[-1]; u can round up to cum[-1] itself, hence the guard.
+            i = int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
+            if i == n:
+                i = int(np.flatnonzero(closest)[-1])
+        else:
+            free = np.ones(n, dtype=bool)
+            free[indices[:k]] = False
+            i = int(rng.choice(np.flatnonzero(free)))
+        indices[k] = i
+        np.minimum(closest, _sq_distances_to(Xc, xx, i, rounding), out=closest)
+    return indices
+
+
+def _sq_distances_to(Xc: np.ndarray, xx: np.ndarray, i: int, rounding: float) -> np.ndarray:
+    """``||x_j - x_i||^2`` for all j, shape (n,), with rounding noise set to exactly 0."""
+    d2 = Xc @ Xc[i]
+    d2 *= -2.0
+    d2 += xx
+    d2 += xx[i]
+    d2[d2 <= rounding * (xx + xx[i])] = 0.0
+    d2[i] = 0.0
+    return d2
+
+
+def _assign(Xc: np.ndarray, xx: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centre and squared distance to it for every sample: one matrix product.
+
+    ``||x||^2`` does not change the argmin, so it is added only to the winning column.
+    """
+    G = Xc @ mu.T
+    G *= -2.0
+    G += _row_norms(mu)
+    labels = G.argmin(axis=1)
+    d2 = np.take_along_axis(G, labels[:, None], axis=1)[:, 0]
+    d2 += xx
+    np.maximum(d2, 0.0, out=d2)
+    return labels, d2
+
+
+def lloyd_step(X, mu) -> LloydStep:
+    """One Lloyd iteration: assign every sample to its nearest centre, then move each centre to
+    the mean of its cluster.
+
+    .. math:: z_i = \\arg\\min_k \\lVert x_i - \\mu_k \\rVert^2, \\qquad
+              \\mu_k^{new} = \\frac{1}{N_k} \\sum_{i : z_i = k} x_i
+
+    Implements eqs. (4.2) and (4.3) of notebook 04. The means are the hard-responsibility
+    version of the GMM update (eq. (3.6) with one-hot r_ik, the limit of eq. (4.5)): one product
+    of the (K, n) one-hot matrix with X.
+
+    Empty clusters: a cluster that receives no sample is re-seeded at the sample farthest from
+    its assigned centre (the largest ``||x_i - mu[labels_i]||^2``, among samples whose cluster
+    keeps another member), and that sample is removed from its former cluster's mean; several
+    empty clusters take the farthest samples in turn, lowest cluster index first. An
+    ``EmptyComponentWarning`` names the clusters and samples. This is scikit-learn's policy; it
+    never produces NaN and never increases J, since the moved sample's cost drops to 0. The
+    returned ``labels`` stay the nearest-centre assignment of eq. (4.2).
+
+    Parameters
+    ----------
+    X : array, shape (n, d)
+    mu : array, shape (K, d), K <= n (shape (K,) is accepted when d = 1)
+
+    Returns
+    -------
+    LloydStep(mu, labels, inertia)
+        ``inertia`` is J of the centres passed in (see :class:`LloydStep`).
+    """
+    X = v.check_X(X)
+    n, d = X.shape
+    K = v.check_n_components(len(mu) if np.ndim(mu) else 1, n, name="len(mu)")
+    mu = v.check_means(mu, K, d)
+    Xc, mean, xx = _centre(X)
+    with _one_blas_thread():
+        step = _lloyd_step(Xc, xx, mu - mean)
+    return LloydStep(step.mu + mean, step.labels, step.inertia)
+
+
+def _lloyd_step(Xc: np.ndarray, xx: np.ndarray, mu: np.ndarray) -> LloydStep:
+    """:func:`lloyd_step` on centred data ``Xc`` with row norms ``xx`` and centred ``mu``."""
+    K = mu.shape[0]
+    labels, d2 = _assign(Xc, xx, mu)
+    one_hot = labels == np.arange(K)[:, None]
+    sums = one_hot.astype(np.float64) @ Xc
+    N_k = np.bincount(labels, minlength=K).astype(np.float64)
+    if (N_k == 0).any():
+        sums, N_k = _reseed_empty(Xc, labels, d2, sums, N_k)
+    return LloydStep(sums / N_k[:, None], labels, float(d2.sum()))
+
+
+def _reseed_empty(X, labels, d2, sums, N_k) -> tuple[np.ndarray, np.ndarray]:
+    """New cluster sums and sizes after moving the farthest samples into the empty clusters."""
+    sums, N_k, owner = sums.copy(), N_k.copy(), labels.copy()
+    empty = np.flatnonzero(N_k == 0)
+    moved = []
+    for k in empty:
+        # Only samples whose cluster keeps another member: n >= K guarantees there are enough.
+        i = int(np.argmax(np.where(N_k[owner] >= 2, d2, -1.0)))
+        j = owner[i]
+        sums[j] -= X[i]
+        N_k[j] -= 1
+        sums[k] = X[i]
+        N_k[k] = 1
+        owner[i] = k
+        moved.append(i)
+    warnings.warn(
+        f"cluster(s) {empty.tolist()} received no sample; each was re-seeded at the sample "
+        f"farthest from its centre (sample(s) {moved}). Remedies: init='kmeans++', fewer "
+        f"clusters, or another random_state.",
+        EmptyComponentWarning,
+        stacklevel=4,
+    )
+    return sums, N_k
+
+
+class _Run(NamedTuple):
+    mu: np.ndarray
+    labels: np.ndarray
+    history: np.ndarray
+    n_iter: int
+    converged: bool
+
+
+def _lloyd(Xc, xx, mu, max_iter: int, tol: float) -> _Run:
+    """Lloyd steps from ``mu`` until the assignment repeats or the centres settle.
+
+    Stops when the labels equal the previous step's (the centres can no longer move) or when
+    the total squared centre shift ``sum_k ||mu_k^new - mu_k||^2`` is at most ``tol`` (already
+    scaled to the data), as scikit-learn's Lloyd does. ``history[t]`` is J(mu_t), t = 0..n_iter.
+    """
+    history = []
+    labels_old = None
+    for n_iter in range(1, max_iter + 1):
+        step = _lloyd_step(Xc, xx, mu)
+        history.append(step.inertia)
+        if labels_old is not None and np.array_equal(step.labels, labels_old):
+            # Same partition as the step before, so step.mu is mu: J(mu_t) = J(mu_{t-1}).
+            history.append(step.inertia)
+            return _Run(mu, step.labels, np.asarray(history), n_iter, True)
+        shift = float(((step.mu - mu) ** 2).sum())
+        mu, labels_old = step.mu, step.labels
+        if shift <= tol:
+            break
+    else:
+        n_iter, shift = max_iter, np.inf
+    labels, d2 = _assign(Xc, xx, mu)
+    history.append(float(d2.sum()))
+    return _Run(mu, labels, np.asarray(history), n_iter, shift <= tol)
+
+
+class KMeans:
+    """k-means clustering by Lloyd's algorithm: a thin loop over :func:`lloyd_step`.
+
+    Parameters
+    ----------
+    n_clusters : int, K (at most the number of samples)
+    init : {'kmeans++', 'random'} or array of shape (K, d)
+        'kmeans++' seeds with :func:`kmeans_plusplus`; 'random' takes K distinct samples
+        uniformly; an array gives the initial centres (then ``n_init`` must be 1).
+    n_init : int, runs from different seedings; the run with the lowest final J is kept
+    max_iter : int >= 0, largest number of Lloyd steps per run
+    tol : float >= 0
+        A run stops when the assignment repeats, or when the total squared centre shift is at
+        most ``tol * mean(var(X, axis=0))`` (scikit-learn's rule, so the same ``tol`` means the
+        same stop).
+    random_state : None, int >= 0 or numpy Generator
+
+    Attributes (after ``fit``)
+    --------------------------
+    cluster_centers_ : (K, d); labels_ : (n,) nearest centre of each sample;
+    inertia_ : J of ``cluster_centers_`` (eq. (4.1)); inertia_history_ : (n_iter_ + 1,), J of the
+    centres after each step, entry 0 for the initial centres, never increasing, last entry
+    ``inertia_``; n_iter_ : Lloyd steps taken; converged_ : whether the run stopped before
+    ``max_iter``; n_features_in_ : d.
+
+    Warns
+    -----
+    ConvergenceWarning if the kept run reached ``max_iter`` with ``tol > 0``.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init="kmeans++",
+        n_init: int = 1,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state=None,
+    ):
+        self.n_clusters = n_clusters
+        self.n_init = v.check_int(n_init, "n_init", minimum=1)
+        if isinstance(init, str) or init is None or np.isscalar(init):
+            v.check_choice(init, "init", v.KMEANS_INITS)
+        elif self.n_init != 1:
+            raise ValueError(
+                f"n_init={n_init} with an array of initial centres would repeat the same run "
+                f"{n_init} times; expected n_init=1 when init is an array. Fix: pass n_init=1, "
+                f"or init='kmeans++' to compare several seedings."
+            )
+        self.init = init
+        self.max_iter = v.check_int(max_iter, "max_iter", minimum=0)
+        self.tol = v.check_positive(tol, "tol", allow_zero=True)
+        self.random_state = random_state
+
+    def __repr__(self) -> str:
+        init = repr(self.init) if isinstance(self.init, str) else f"array{np.shape(self.init)}"
+        fitted = ""
+        if hasattr(self, "cluster_centers_"):
+            fitted = (
+                f", fitted: inertia={self.inertia_:.6g}, n_iter={self.n_iter_}, "
+                f"converged={self.converged_}"
+            )
+        return (
+            f"KMeans(n_clusters={self.n_clusters}, init={init}, n_init={self.n_init}, "
+            f"max_iter={self.max_iter}, tol={self.tol:g}, random_state={self.random_state!r}"
+            f"{fitted})"
+        )
+
+    def fit(self, X) -> KMeans:
+        """Run Lloyd's algorithm ``n_init`` times and keep the run with the lowest final J."""
+        X = v.check_X(X)
+        n, d = X.shape
+        K = v.check_n_components(self.n_clusters, n, name="n_clusters")
+        kind = self.init if isinstance(self.init, str) else "array"
+        if kind == "array":
+            init = v.check_means(self.init, K, d, name="init")
+        rng = v.check_random_state(self.random_state)
+        Xc, mean, xx = _centre(X)
+        tol = self.tol * float(np.mean(np.var(Xc, axis=0)))
+        best = None
+        with _one_blas_thread():
+            for _ in range(self.n_init):
+                if kind == "kmeans++":
+                    mu0 = Xc[_d2_seeding(Xc, xx, K, rng)]
+                elif kind == "random":
+                    mu0 = Xc[rng.choice(n, size=K, replace=False)]
+                else:
+                    mu0 = init - mean
+                run = _lloyd(Xc, xx, mu0, self.max_iter, tol)
+                if best is None or run.history[-1] < best.history[-1]:
+                    best = run
+        if not best.converged and self.tol > 0:
+            warnings.warn(
+                f"k-means did not converge in max_iter={self.max_iter} Lloyd steps (tol="
+                f"{self.tol:g}). Remedies: raise max_iter, or use init='kmeans++' / more n_init.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._mean = mean
+        self.cluster_centers_ = best.mu + mean
+        self.labels_ = best.labels
+        self.inertia_ = float(best.history[-1])
+        self.inertia_history_ = best.history
+        self.n_iter_ = best.n_iter
+        self.converged_ = best.converged
+        self.n_features_in_ = d
+        return self
+
+    def fit_predict(self, X) -> np.ndarray:
+        """``fit(X)`` and return ``labels_``, shape (n,)."""
+        return self.fit(X).labels_
+
+    def predict(self, X) -> np.ndarray:
+        """The nearest fitted centre of every sample (eq. (4.2)), shape (n,)."""
+        if not hasattr(self, "cluster_centers_"):
+            raise RuntimeError("this KMeans is not fitted yet. Fix: call .fit(X) before predict.")
+        X = v.check_X(X)
+        v.check_n_features(X, self.n_features_in_, "the fitted KMeans")
+        Xc = X - self._mean
+        return _assign(Xc, _row_norms(Xc), self.cluster_centers_ - self._mean)[0]

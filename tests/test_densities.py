@@ -1,0 +1,106 @@
+"""log densities against scipy.stats, and logsumexp on extreme inputs."""
+
+import numpy as np
+import pytest
+from _helpers import random_sigma
+from scipy import stats
+from scipy.special import logsumexp as scipy_logsumexp
+
+from emlib.densities import log_bernoulli, log_gaussian, logsumexp
+
+TYPES = ["full", "diag", "spherical", "tied"]
+
+
+def dense_covariances(Sigma, covariance_type, K, d):
+    """The (K, d, d) matrices that each covariance type stands for."""
+    if covariance_type == "full":
+        return Sigma
+    if covariance_type == "tied":
+        return np.repeat(Sigma[None], K, axis=0)
+    if covariance_type == "diag":
+        return np.stack([np.diag(s) for s in Sigma])
+    return np.stack([s * np.eye(d) for s in Sigma])
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+@pytest.mark.parametrize("d", [1, 2, 7])
+def test_log_gaussian_matches_scipy(rng, covariance_type, d):
+    K, n = 3, 200
+    mu = rng.normal(scale=3, size=(K, d))
+    Sigma = random_sigma(rng, covariance_type, K, d)
+    X = rng.normal(scale=3, size=(n, d))
+    got = log_gaussian(X, mu, Sigma, covariance_type)
+    dense = dense_covariances(Sigma, covariance_type, K, d)
+    want = np.column_stack(
+        [stats.multivariate_normal(mu[k], dense[k]).logpdf(X).reshape(n) for k in range(K)]
+    )
+    assert got.shape == (n, K)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=0)
+
+
+def test_log_gaussian_far_points_are_finite(rng):
+    # Points 10^4 standard deviations away: the density is 0.0 in floats, its log is not.
+    mu = np.zeros((2, 3))
+    Sigma = np.stack([np.eye(3), 2 * np.eye(3)])
+    X = np.full((4, 3), 1e4)
+    got = log_gaussian(X, mu, Sigma)
+    assert np.isfinite(got).all()
+    want = stats.multivariate_normal(np.zeros(3), np.eye(3)).logpdf(X)
+    np.testing.assert_allclose(got[:, 0], want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-8, 1e8])
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_log_gaussian_scaled_data(rng, scale, covariance_type):
+    K, d = 2, 3
+    mu = scale * rng.normal(size=(K, d))
+    Sigma = random_sigma(rng, covariance_type, K, d, scale=scale**2)
+    X = scale * rng.normal(size=(50, d))
+    got = log_gaussian(X, mu, Sigma, covariance_type)
+    dense = dense_covariances(Sigma, covariance_type, K, d)
+    want = np.column_stack(
+        [stats.multivariate_normal(mu[k], dense[k]).logpdf(X) for k in range(K)]
+    )
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_log_gaussian_one_dimensional_input_is_one_feature():
+    x = np.array([0.2, -0.9, -1.0])
+    got = log_gaussian(x, [[-3.0], [2.0]], [4.0, 4.0], "spherical")
+    want = np.column_stack([stats.norm(-3, 2).logpdf(x), stats.norm(2, 2).logpdf(x)])
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_logsumexp_matches_scipy_and_handles_extremes(rng):
+    a = rng.normal(scale=500, size=(30, 4))
+    np.testing.assert_allclose(logsumexp(a, axis=1), scipy_logsumexp(a, axis=1), rtol=1e-14)
+    np.testing.assert_allclose(logsumexp(a, axis=0), scipy_logsumexp(a, axis=0), rtol=1e-14)
+    assert logsumexp(np.array([-1e6, -1e6])) == pytest.approx(-1e6 + np.log(2))
+    assert logsumexp(np.array([1e6, 1e6])) == pytest.approx(1e6 + np.log(2))
+    with np.errstate(all="raise"):
+        assert logsumexp(np.array([-np.inf, -np.inf])) == -np.inf
+    assert logsumexp(a, axis=None) == pytest.approx(scipy_logsumexp(a), rel=1e-14)
+    assert logsumexp(a, axis=1, keepdims=True).shape == (30, 1)
+
+
+def test_log_bernoulli_against_scipy(rng):
+    X = (rng.uniform(size=(40, 9)) < 0.4).astype(float)
+    theta = rng.uniform(0.05, 0.95, size=(3, 9))
+    got = log_bernoulli(X, theta)
+    want = np.column_stack(
+        [stats.bernoulli(theta[k]).logpmf(X).sum(axis=1) for k in range(3)]
+    )
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_log_bernoulli_784_pixels_and_exact_zero_one(rng):
+    X = (rng.uniform(size=(20, 784)) < 0.3).astype(float)
+    theta = rng.uniform(0.01, 0.99, size=(2, 784))
+    assert np.isfinite(log_bernoulli(X, theta)).all()
+    theta_edge = np.array([[0.0, 1.0], [0.5, 0.5]])
+    Xe = np.array([[0.0, 1.0], [1.0, 1.0]])
+    got = log_bernoulli(Xe, theta_edge)
+    assert got[0, 0] == 0.0  # x matches the certain pixels exactly
+    assert got[1, 0] == -np.inf  # a pixel that theta calls impossible
+    np.testing.assert_allclose(got[:, 1], 2 * np.log(0.5))
+    assert not np.isnan(got).any()
