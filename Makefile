@@ -24,8 +24,28 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-lab: $(STAMP)
+# The student edition (solutions replaced by stubs) is rebuilt when a source notebook or the
+# exercise machinery changes; `make student` rebuilds it unconditionally.
+SOURCE_NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+STUDENT_STAMP := student/.generated
+LAB_STAMP := $(VENV)/.installed-lab
+
+$(STUDENT_STAMP): $(SOURCE_NOTEBOOKS) $(wildcard emlib/exercises/*.py) emlib/grading/student.py $(STAMP)
+	$(BIN)/emlib student notebooks --out student
+	touch $@
+
+student: $(STAMP)
+	$(BIN)/emlib student notebooks --out student
+	touch $(STUDENT_STAMP)
+
+$(LAB_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	touch $@
+
+lab: $(LAB_STAMP) $(STUDENT_STAMP)
+	$(BIN)/jupyter lab student/
+
+lab-instructor: $(LAB_STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 clean:

@@ -1,0 +1,255 @@
+"""Comparators: ``compare(answer, expected, inputs) -> Verdict`` for exercise declarations.
+
+API stable. Each factory returns a comparator that never raises on a student's answer (None, a
+string, NaN, a wrong shape, a list of lists, ...) and whose messages say where the answer is
+wrong, never what the expected value is.
+
+- :func:`close` for numbers and arrays (tolerances, or significant digits; optionally invariant
+  to relabelling the mixture components along one axis),
+- :func:`record` for several named parts (a dict, a tuple in field order, or an object with those
+  attributes such as ``GMMParams``), with weights and one relabelling shared by all parts,
+- :func:`whole_number` for counts and dimensions,
+- :func:`choice_set` for "which statements are true" exercises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from .spec import Verdict
+
+Comparator = Callable[[Any, Any, Mapping[str, Any]], Verdict]
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _as_float_array(answer) -> tuple[np.ndarray | None, str]:
+    """The answer as a float array, or None and the reason it is not one."""
+    if answer is None:
+        return None, "got None: did the function forget to `return` its result?"
+    if answer is Ellipsis:
+        return None, "not given yet (still `...`)"
+    if isinstance(answer, (str, bytes, Mapping, set, frozenset)) or callable(answer):
+        return None, f"expected numbers; got a {type(answer).__name__}"
+    try:
+        arr = np.asarray(answer, dtype=np.float64)
+    except Exception:  # the student's object may raise anything from __array__ or __len__
+        return None, f"expected numbers; got a {type(answer).__name__} numpy cannot read as floats"
+    return arr, ""
+
+
+def _permutation(a: np.ndarray, e: np.ndarray, axis: int) -> np.ndarray:
+    """The relabelling of ``a``'s components (along ``axis``) closest to ``e``'s."""
+    A = np.moveaxis(a, axis, 0).reshape(a.shape[axis], -1)
+    E = np.moveaxis(e, axis, 0).reshape(e.shape[axis], -1)
+    cost = np.abs(A[:, None, :] - E[None, :, :]).sum(axis=2)
+    cost = np.where(np.isfinite(cost), cost, np.finfo(np.float64).max / (cost.size + 1))
+    rows, cols = linear_sum_assignment(cost)
+    perm = np.empty_like(rows)
+    perm[cols] = rows  # expected component k is answer component perm[k]
+    return perm
+
+
+def _tolerance(e: np.ndarray, rtol: float, atol: float, sig_digits: int | None) -> np.ndarray:
+    if sig_digits is None:
+        return atol + rtol * np.abs(e)
+    with np.errstate(divide="ignore"):
+        exponent = np.floor(np.log10(np.abs(e)))
+    # One unit in the last significant digit: a correctly rounded answer is within half of it.
+    return np.where(np.isfinite(exponent), 10.0 ** (exponent - sig_digits + 1), atol)
+
+
+def close(
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    *,
+    sig_digits: int | None = None,
+    component_axis: int | None = None,
+) -> Comparator:
+    """Numbers or arrays equal to the reference within a tolerance.
+
+    Parameters
+    ----------
+    rtol, atol : the test ``|answer - expected| <= atol + rtol |expected|`` entrywise
+    sig_digits : if given, the test is instead "equal to this many significant digits"
+        (within one unit of the last digit, so that a correctly rounded answer passes)
+    component_axis : if given, the answer may list the mixture components along this axis in any
+        order (the best relabelling is found by linear assignment)
+
+    A scalar reference accepts any single number (a float, a 0-d or one-element array). NaN in the
+    reference (a mistake variant such as "no log-sum-exp") matches NaN in the same places.
+    """
+
+    def compare(answer, expected, inputs=None) -> Verdict:
+        a, why = _as_float_array(answer)
+        if a is None:
+            return Verdict.wrong(why)
+        e = np.asarray(expected, dtype=np.float64)
+        if e.ndim == 0 and a.size == 1:
+            a = a.reshape(())
+        if a.shape != e.shape:
+            want = "a single number" if e.ndim == 0 else f"shape {_shape(e.shape)}"
+            return Verdict.wrong(f"has shape {_shape(a.shape)}; expected {want}")
+        e_nan = np.isnan(e)
+        a_bad = ~np.isfinite(a) & ~e_nan
+        if a_bad.any():
+            idx = np.argwhere(a_bad)[0]
+            where = f" (first at index {tuple(int(i) for i in idx)})" if a.ndim else ""
+            return Verdict.wrong(
+                f"contains {int(a_bad.sum())} NaN or infinite value(s){where}: compute in log "
+                f"space, with log-sum-exp, so that far points stay finite"
+            )
+        if e_nan.any() and not np.isnan(a[e_nan]).all():
+            return Verdict.wrong("differs where the reference is undefined")
+        if component_axis is not None and a.ndim > component_axis and not e_nan.any():
+            a = np.take(a, _permutation(a, e, component_axis), axis=component_axis)
+        with np.errstate(invalid="ignore"):
+            off = ~(np.abs(a - e) <= _tolerance(e, rtol, atol, sig_digits)) & ~e_nan
+        if not off.any():
+            return Verdict.ok()
+        how = (
+            f"to {sig_digits} significant digits"
+            if sig_digits
+            else (f"within the tolerance (rtol={rtol:g}, atol={atol:g})")
+        )
+        if a.ndim == 0:
+            return Verdict.wrong(f"is not equal to the reference {how}")
+        first = tuple(int(i) for i in np.argwhere(off)[0])
+        return Verdict.wrong(
+            f"{int(off.sum())} of {off.size} entries are not equal to the reference {how} "
+            f"(first at index {first})"
+        )
+
+    return compare
+
+
+def whole_number() -> Comparator:
+    """An integer count or dimension, equal to the reference exactly (``1e5`` counts as 100000)."""
+
+    def compare(answer, expected, inputs=None) -> Verdict:
+        if answer is Ellipsis:
+            return Verdict.wrong("not given yet (still `...`)")
+        ok_type = isinstance(answer, (int, float, np.integer, np.floating))
+        if isinstance(answer, bool) or not ok_type or not float(answer).is_integer():
+            return Verdict.wrong(f"expected a whole number; got {answer!r}")
+        return Verdict.ok() if int(answer) == int(expected) else Verdict.wrong("is not right")
+
+    return compare
+
+
+def _parts(value, fields: Sequence[str]) -> dict | None:
+    """A dict, a tuple in field order, or an object with the fields as attributes -> dict."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (tuple, list)) and len(value) == len(fields):
+        return dict(zip(fields, value, strict=True))
+    if all(hasattr(value, f) for f in fields):
+        return {f: getattr(value, f) for f in fields}
+    return None
+
+
+def record(
+    fields: Mapping[str, Comparator],
+    *,
+    weights: Mapping[str, float] | None = None,
+    component_axes: Mapping[str, int] | None = None,
+) -> Comparator:
+    """Several named parts, each with its own comparator, scored by weight (equal by default).
+
+    The answer may be a dict with these keys, a tuple or list in the order of ``fields``, or an
+    object with these attributes (e.g. a ``GMMParams``). Only the keys of ``expected`` are
+    compared, so a comparator can also be asked about some of the parts. With
+    ``component_axes`` (field -> axis), the answer's components are relabelled once, by the first
+    field listed, and the same relabelling is applied to every listed field: a student may number
+    the clusters differently, but must do so consistently.
+    """
+    names = tuple(fields)
+    weights = {k: float((weights or {}).get(k, 1.0)) for k in names}
+
+    def compare(answer, expected, inputs=None) -> Verdict:
+        exp = _parts(expected, names)
+        ans = _parts(answer, names)
+        if ans is None:
+            listed = ", ".join(names)
+            return Verdict.wrong(
+                f"expected a dict with keys {listed} (or a tuple in that order); got "
+                f"{type(answer).__name__}"
+            )
+        exp = {k: v for k, v in exp.items() if k in fields}
+        if component_axes:
+            ans = _relabel(ans, exp, component_axes)
+        missing = [k for k in exp if k not in ans]
+        total = sum(weights[k] for k in exp)
+        earned, notes = 0.0, []
+        for k in exp:
+            if k in missing:
+                notes.append(f"{k}: missing")
+                continue
+            v = fields[k](ans[k], exp[k], inputs)
+            earned += weights[k] * v.fraction
+            if v.status != "ok":
+                notes.append(f"{k}: {v.message}")
+        extra = sorted(set(ans) - set(fields), key=str)
+        if extra:
+            notes.append(f"unexpected key(s) {', '.join(map(repr, extra))} ignored")
+        return Verdict.graded(earned / total if total else 1.0, "; ".join(notes) or "correct")
+
+    return compare
+
+
+def _relabel(ans: dict, exp: dict, component_axes: Mapping[str, int]) -> dict:
+    first = next(iter(component_axes))
+    axis = component_axes[first]
+    if first not in ans or first not in exp:
+        return ans
+    a, _ = _as_float_array(ans[first])
+    e = np.asarray(exp[first], dtype=np.float64)
+    if a is None or a.shape != e.shape or a.ndim <= axis or not np.isfinite(a).all():
+        return ans
+    perm = _permutation(a, e, axis)
+    out = dict(ans)
+    for k, ax in component_axes.items():
+        arr, _ = _as_float_array(out.get(k))
+        if arr is not None and arr.ndim > ax and arr.shape[ax] == perm.size:
+            out[k] = np.take(arr, perm, axis=ax)
+    return out
+
+
+def choice_set(labels: Sequence[str]) -> Comparator:
+    """A set of statement labels; each statement classified right (chosen or not) scores 1/n.
+
+    The answer is a set, frozenset, list or tuple of labels such as ``{"a", "c"}``; an empty set
+    says that no statement is true.
+    """
+    labels = tuple(labels)
+
+    def compare(answer, expected, inputs=None) -> Verdict:
+        if answer is Ellipsis:
+            return Verdict.wrong("not given yet (still `...`)")
+        if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
+            return Verdict.wrong(
+                f"expected a set of labels such as {{{', '.join(map(repr, labels[:2]))}}}; got "
+                f"{type(answer).__name__} {answer!r}"
+            )
+        unknown = [x for x in answer if x not in labels]
+        if unknown:
+            return Verdict.wrong(
+                f"unknown label(s) {', '.join(map(repr, unknown))}; the statements are "
+                f"labelled {', '.join(map(repr, labels))}"
+            )
+        chosen, truth = set(answer), set(expected)
+        right = sum((x in chosen) == (x in truth) for x in labels)
+        return Verdict.graded(
+            right / len(labels),
+            "correct"
+            if right == len(labels)
+            else f"{right} of {len(labels)} statements classified correctly",
+        )
+
+    return compare
