@@ -20,7 +20,8 @@ class ConvergenceWarning(UserWarning):
 
 
 class EmptyComponentWarning(UserWarning):
-    """A component (or cluster) lost all its responsibility and was re-seeded."""
+    """A component (or cluster) lost all its responsibility; the warning says what was done
+    (re-seeded elsewhere, or kept with a weight of about zero)."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def run_em(
         if abs(value - history[-2]) <= tol * n:
             converged = True
             break
-    if not converged and tol > 0:
+    if not converged and tol > 0 and max_iter > 0:
         warnings.warn(
             f"EM did not converge in max_iter={max_iter} iterations: the log-likelihood still "
             f"changed by {abs(history[-1] - history[-2]) / n:.3g} per sample (tol={tol}). "

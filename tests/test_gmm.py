@@ -227,3 +227,10 @@ def test_run_em_records_the_initial_and_final_likelihood(rng):
     assert result.log_likelihoods[-1] == pytest.approx(log_likelihood(X, result.params))
     assert "EMResult(n_iter=5, converged=False" in repr(result)
 
+
+
+def test_zero_iterations_return_the_initial_parameters(rng):
+    X = blobs(rng)
+    model = GaussianMixture(3, max_iter=0, init="random", random_state=0).fit(X)
+    assert model.n_iter_ == 0 and not model.converged_
+    assert len(model.log_likelihoods_) == 1
