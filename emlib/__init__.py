@@ -4,30 +4,45 @@ Pure functions first (``e_step``, ``m_step``, ``log_likelihood`` per model; dens
 thin estimators on top that loop over them through the one EM loop, :func:`emlib.em.run_em`.
 """
 
-from . import bounds, densities, em, gmm
+from . import bernoulli, bounds, datasets, densities, em, gmm, kmeans
+from .bernoulli import BernoulliMixture, BernoulliParams
 from .bounds import decompose, elbo, jensen_gap, kl
+from .datasets import five_points, load_binary_digits, make_mixture, read_idx
 from .densities import log_bernoulli, log_gaussian, logsumexp
 from .em import ConvergenceWarning, EmptyComponentWarning, EMResult, run_em
 from .gmm import GaussianMixture, GMMParams
+from .kmeans import KMeans, kmeans_plusplus, lloyd_step
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BernoulliMixture",
+    "BernoulliParams",
     "ConvergenceWarning",
     "EMResult",
     "EmptyComponentWarning",
     "GMMParams",
     "GaussianMixture",
+    "KMeans",
+    "bernoulli",
     "bounds",
+    "datasets",
     "decompose",
     "densities",
     "elbo",
     "em",
+    "five_points",
     "gmm",
     "jensen_gap",
     "kl",
+    "kmeans",
+    "kmeans_plusplus",
+    "lloyd_step",
+    "load_binary_digits",
     "log_bernoulli",
     "log_gaussian",
     "logsumexp",
+    "make_mixture",
+    "read_idx",
     "run_em",
 ]

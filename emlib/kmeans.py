@@ -5,10 +5,9 @@ sample, ``N_k`` (K,) the cluster sizes, and J the objective of eq. (4.1),
 
 .. math:: J(\\mu) = \\sum_i \\min_k \\lVert x_i - \\mu_k \\rVert^2,
 
-which scikit-learn calls the inertia. Squared distances come from one matrix product,
+which scikit-learn calls the inertia. Squared distances come from matrix products,
 ``||x||^2 - 2 x.mu + ||mu||^2`` clipped at 0, on data centred at their mean (distances do not
-change under a shift, and centring keeps the expansion accurate when the data sit far from the
-origin).
+change under a shift, and centring keeps the expansion accurate far from the origin).
 """
 
 from __future__ import annotations
@@ -22,9 +21,9 @@ import numpy as np
 from . import _validation as v
 from .em import ConvergenceWarning, EmptyComponentWarning
 
-# The expansion ||x||^2 - 2 x.c + ||c||^2 is off by at most about (d + 3) eps (||x||^2 + ||c||^2)
-# after rounding; a squared distance below twice that bound cannot be told from 0.
 _EPS = np.finfo(np.float64).eps
+# Distances are computed for blocks of about this many (sample, centre) pairs: 2 MB of float64.
+_BLOCK = 2**18
 
 
 @functools.cache
@@ -120,6 +119,8 @@ def kmeans_plusplus(X, n_clusters, random_state=None) -> tuple[np.ndarray, np.nd
 def _d2_seeding(Xc: np.ndarray, xx: np.ndarray, K: int, rng: np.random.Generator) -> np.ndarray:
     """The indices of :func:`kmeans_plusplus` for centred data ``Xc`` with row norms ``xx``."""
     n, d = Xc.shape
+    # ||x||^2 - 2 x.c + ||c||^2 is off by at most about (d + 3) eps (||x||^2 + ||c||^2) after
+    # rounding; a squared distance below twice that bound cannot be told from 0.
     rounding = 2.0 * (d + 3) * _EPS
     indices = np.empty(K, dtype=np.intp)
     indices[0] = rng.integers(n)
@@ -153,18 +154,41 @@ def _sq_distances_to(Xc: np.ndarray, xx: np.ndarray, i: int, rounding: float) ->
 
 
 def _assign(Xc: np.ndarray, xx: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest centre and squared distance to it for every sample: one matrix product.
+    """Nearest centre and squared distance to it for every sample, by matrix products.
 
-    ``||x||^2`` does not change the argmin, so it is added only to the winning column.
+    ``||x||^2`` does not change the argmin, so it is added only to the winning column. The
+    product runs over blocks of rows whose (rows, K) block of distances stays in cache: with K
+    in the tens, one (n, K) block would make every later pass over it a trip to memory.
     """
-    G = Xc @ mu.T
-    G *= -2.0
-    G += _row_norms(mu)
-    labels = G.argmin(axis=1)
-    d2 = np.take_along_axis(G, labels[:, None], axis=1)[:, 0]
+    n, K = Xc.shape[0], mu.shape[0]
+    m2 = -2.0 * mu.T
+    mm = _row_norms(mu)
+    labels = np.empty(n, dtype=np.intp)
+    d2 = np.empty(n)
+    rows = max(256, _BLOCK // K)
+    for s in range(0, n, rows):
+        G = Xc[s : s + rows] @ m2
+        G += mm
+        block = G.argmin(axis=1)
+        labels[s : s + rows] = block
+        d2[s : s + rows] = np.take_along_axis(G, block[:, None], axis=1)[:, 0]
     d2 += xx
     np.maximum(d2, 0.0, out=d2)
     return labels, d2
+
+
+def _cluster_sums(Xc: np.ndarray, labels: np.ndarray, K: int, columns) -> np.ndarray:
+    """``sum_{i: z_i = k} x_i`` for every cluster, shape (K, d).
+
+    For K <= d, the product of the (K, n) one-hot matrix (the hard responsibilities) with X;
+    for more clusters than features, one ``np.bincount`` per feature over ``columns``, the
+    contiguous (d, n) transpose, which costs O(n d) whatever K.
+    """
+    if K <= Xc.shape[1]:
+        return (labels == np.arange(K)[:, None]).astype(np.float64) @ Xc
+    if columns is None:
+        columns = np.ascontiguousarray(Xc.T)
+    return np.stack([np.bincount(labels, weights=c, minlength=K) for c in columns], axis=1)
 
 
 def lloyd_step(X, mu) -> LloydStep:
@@ -175,16 +199,16 @@ def lloyd_step(X, mu) -> LloydStep:
               \\mu_k^{new} = \\frac{1}{N_k} \\sum_{i : z_i = k} x_i
 
     Implements eqs. (4.2) and (4.3) of notebook 04. The means are the hard-responsibility
-    version of the GMM update (eq. (3.6) with one-hot r_ik, the limit of eq. (4.5)): one product
-    of the (K, n) one-hot matrix with X.
+    version of the GMM update (eq. (3.6) with one-hot r_ik, the limit of eq. (4.5)).
 
     Empty clusters: a cluster that receives no sample is re-seeded at the sample farthest from
     its assigned centre (the largest ``||x_i - mu[labels_i]||^2``, among samples whose cluster
     keeps another member), and that sample is removed from its former cluster's mean; several
     empty clusters take the farthest samples in turn, lowest cluster index first. An
-    ``EmptyComponentWarning`` names the clusters and samples. This is scikit-learn's policy; it
-    never produces NaN and never increases J, since the moved sample's cost drops to 0. The
-    returned ``labels`` stay the nearest-centre assignment of eq. (4.2).
+    ``EmptyComponentWarning`` names the clusters and samples. This is scikit-learn's policy,
+    except that scikit-learn may also take a cluster's only member and so empty that cluster. It
+    never produces NaN and never increases J (the moved sample's cost drops to 0). The returned
+    ``labels`` stay the nearest-centre assignment of eq. (4.2).
 
     Parameters
     ----------
@@ -206,12 +230,12 @@ def lloyd_step(X, mu) -> LloydStep:
     return LloydStep(step.mu + mean, step.labels, step.inertia)
 
 
-def _lloyd_step(Xc: np.ndarray, xx: np.ndarray, mu: np.ndarray) -> LloydStep:
-    """:func:`lloyd_step` on centred data ``Xc`` with row norms ``xx`` and centred ``mu``."""
+def _lloyd_step(Xc: np.ndarray, xx: np.ndarray, mu: np.ndarray, columns=None) -> LloydStep:
+    """:func:`lloyd_step` on centred data ``Xc`` with row norms ``xx`` and centred ``mu``;
+    ``columns`` is ``Xc.T`` made contiguous, or None (see :func:`_cluster_sums`)."""
     K = mu.shape[0]
     labels, d2 = _assign(Xc, xx, mu)
-    one_hot = labels == np.arange(K)[:, None]
-    sums = one_hot.astype(np.float64) @ Xc
+    sums = _cluster_sums(Xc, labels, K, columns)
     N_k = np.bincount(labels, minlength=K).astype(np.float64)
     if (N_k == 0).any():
         sums, N_k = _reseed_empty(Xc, labels, d2, sums, N_k)
@@ -260,8 +284,9 @@ def _lloyd(Xc, xx, mu, max_iter: int, tol: float) -> _Run:
     """
     history = []
     labels_old = None
+    columns = np.ascontiguousarray(Xc.T) if mu.shape[0] > Xc.shape[1] else None
     for n_iter in range(1, max_iter + 1):
-        step = _lloyd_step(Xc, xx, mu)
+        step = _lloyd_step(Xc, xx, mu, columns)
         history.append(step.inertia)
         if labels_old is not None and np.array_equal(step.labels, labels_old):
             # Same partition as the step before, so step.mu is mu: J(mu_t) = J(mu_{t-1}).
@@ -300,8 +325,8 @@ class KMeans:
     cluster_centers_ : (K, d); labels_ : (n,) nearest centre of each sample;
     inertia_ : J of ``cluster_centers_`` (eq. (4.1)); inertia_history_ : (n_iter_ + 1,), J of the
     centres after each step, entry 0 for the initial centres, never increasing, last entry
-    ``inertia_``; n_iter_ : Lloyd steps taken; converged_ : whether the run stopped before
-    ``max_iter``; n_features_in_ : d.
+    ``inertia_``; n_iter_ : Lloyd steps taken; converged_ : whether a stopping rule was met
+    within ``max_iter`` steps; n_features_in_ : d.
 
     Warns
     -----
