@@ -20,9 +20,10 @@ import numpy as np
 from scipy.special import betaln, xlog1py, xlogy
 
 from . import _validation as v
+from ._blas import one_blas_thread
 from .densities import log_bernoulli_unchecked, logsumexp
 from .em import EmptyComponentWarning, EMResult, run_em
-from .kmeans import _one_blas_thread, kmeans_plusplus, lloyd_step
+from .kmeans import kmeans_plusplus, lloyd_step
 
 BERNOULLI_INITS = ("random", "kmeans++")
 
@@ -361,7 +362,7 @@ class BernoulliMixture:
         for _ in range(n_runs):
             theta0 = initial_params(X, K, a, b, self.init, rng)
             # Thin, memory-bound products: a second BLAS thread only contends (2-3x slower).
-            with _one_blas_thread():
+            with one_blas_thread():
                 result = run_em(
                     X,
                     theta0,

@@ -13,12 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation as v
-from .densities import log_gaussian_from_cholesky, logsumexp, precision_cholesky
+from .densities import LOG_FLOOR, log_gaussian_from_cholesky, logsumexp, precision_cholesky
 from .em import EmptyComponentWarning, EMResult, run_em
-
-# exp(-600) is ~1e-261: below it, exp returns subnormals that are slow to compute with and that
-# no responsibility or likelihood in double precision can tell from 0.
-_LOG_RESP_FLOOR = -600.0
+from .kmeans import KMeans, kmeans_plusplus, lloyd_step
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,7 +82,7 @@ class GMMParams:
 
 
 def _weighted_log_prob(X: np.ndarray, params: GMMParams) -> np.ndarray:
-    """``log pi_k + log N(x_i | mu_k, Sigma_k)``, shape (n, K)."""
+    """``log pi_k + log N(x_i | mu_k, Sigma_k)``, shape (n, K), stored column by column."""
     log_prob = log_gaussian_from_cholesky(X, params.mu, params.U, params.covariance_type)
     with np.errstate(divide="ignore"):  # a weight of exactly 0 is a component that never fires
         log_prob += np.log(params.pi)
@@ -112,16 +109,21 @@ def e_step(X, params: GMMParams) -> tuple[np.ndarray, float]:
     log_likelihood : float, ``sum_i log p(x_i | theta)`` (eq. (3.3))
     """
     X = v.check_X(X)
-    _check_features(X, params.n_features)
-    log_resp = _weighted_log_prob(X, params)
-    log_px = _normalize_log_inplace(log_resp)
-    np.exp(log_resp, out=log_resp)
-    return log_resp, float(log_px.sum())
+    v.check_n_features(X, params.n_features, "the mixture")
+    resp = _weighted_log_prob(X, params)
+    log_px = _normalize_log_inplace(resp)
+    return resp, float(log_px.sum())
 
 
 def _normalize_log_inplace(log_resp: np.ndarray) -> np.ndarray:
-    """Turn weighted log probabilities into log responsibilities in place; return log p(x_i)."""
-    row_max = log_resp.max(axis=1, keepdims=True)
+    """Turn weighted log probabilities into responsibilities in place; return log p(x_i), (n,).
+
+    One ``exp`` serves both results: ``e_ik = exp(a_ik - max_j a_ij)`` gives the row sums
+    ``s_i`` (so ``log p(x_i) = max_j a_ij + log s_i``, eq. (3.10)) and the responsibilities
+    ``e_ik / s_i``. ``log_resp`` is the Fortran-ordered (n, K) array of
+    :func:`_weighted_log_prob`, so each reduction over k adds K contiguous columns.
+    """
+    row_max = log_resp.max(axis=1)
     if not np.isfinite(row_max).all():
         i = int(np.flatnonzero(~np.isfinite(row_max))[0])
         raise ValueError(
@@ -129,17 +131,22 @@ def _normalize_log_inplace(log_resp: np.ndarray) -> np.ndarray:
             f"degenerate covariance). Fix: re-initialise, or give every component a positive "
             f"weight."
         )
-    log_resp -= row_max
-    np.maximum(log_resp, _LOG_RESP_FLOOR, out=log_resp)
-    log_sum = np.log(np.exp(log_resp).sum(axis=1, keepdims=True))
-    log_resp -= log_sum
-    return row_max + log_sum
+    log_resp -= row_max[:, None]
+    # Clamping at exp(-600) ~ 1e-261 keeps exp (and the M-step's products with resp) away
+    # from subnormal numbers, tens of times slower; no row sum containing 1.0 can see them.
+    np.maximum(log_resp, LOG_FLOOR, out=log_resp)
+    np.exp(log_resp, out=log_resp)
+    row_sum = log_resp.sum(axis=1)
+    log_resp /= row_sum[:, None]
+    np.log(row_sum, out=row_sum)
+    row_sum += row_max
+    return row_sum
 
 
 def log_likelihood(X, params: GMMParams) -> float:
     """``sum_i log sum_k pi_k N(x_i | mu_k, Sigma_k)``, eq. (3.3) of notebook 03."""
     X = v.check_X(X)
-    _check_features(X, params.n_features)
+    v.check_n_features(X, params.n_features, "the mixture")
     return float(logsumexp(_weighted_log_prob(X, params), axis=1).sum())
 
 
@@ -240,14 +247,6 @@ def _reseed_empty(X, resp, N_k, empty):
     return resp, resp.sum(axis=0)
 
 
-def _check_features(X: np.ndarray, d: int) -> None:
-    if X.shape[1] != d:
-        raise ValueError(
-            f"X has {X.shape[1]} features but the mixture was built for {d}; expected shape "
-            f"(n_samples, {d}). Fix: pass data with the same columns as the fit."
-        )
-
-
 def initial_params(
     X: np.ndarray,
     n_components: int,
@@ -274,7 +273,7 @@ def initial_params(
                 f"expected K={n_components}, covariance_type={covariance_type!r}. Fix: build "
                 f"the GMMParams with the estimator's n_components and covariance_type."
             )
-        _check_features(X, init.n_features)
+        v.check_n_features(X, init.n_features, "the mixture")
         return init
     v.check_choice(init, "init", v.GMM_INITS)
     if init == "random_from_data":
@@ -287,13 +286,9 @@ def initial_params(
         resp = rng.uniform(size=(n, n_components))
         resp /= resp.sum(axis=1, keepdims=True)
         return m_step(X, resp, covariance_type, reg_covar)
-    from .kmeans import KMeans, kmeans_plusplus
-
     if init == "kmeans++":
         centres, _ = kmeans_plusplus(X, n_components, random_state=rng)
-        labels = np.argmin(
-            (X * X).sum(1)[:, None] - 2 * X @ centres.T + (centres * centres).sum(1), axis=1
-        )
+        labels = lloyd_step(X, centres).labels
     else:
         labels = KMeans(n_components, n_init=1, random_state=rng).fit(X).labels_
     resp = np.zeros((n, n_components))
@@ -366,7 +361,7 @@ class GaussianMixture:
         """
         X = v.check_X(X)
         K = v.check_n_components(self.n_components, X.shape[0])
-        rng = np.random.default_rng(self.random_state)
+        rng = v.check_random_state(self.random_state)
         best: EMResult | None = None
         for _ in range(self.n_init):
             theta0 = initial_params(X, K, self.covariance_type, self.reg_covar, self.init, rng)
@@ -411,7 +406,7 @@ class GaussianMixture:
         """``log p(x_i | theta)`` for every sample, shape (n,)."""
         X = v.check_X(X)
         params = self._fitted()
-        _check_features(X, params.n_features)
+        v.check_n_features(X, params.n_features, "the mixture")
         return logsumexp(_weighted_log_prob(X, params), axis=1)
 
     def score(self, X) -> float:

@@ -12,35 +12,18 @@ change under a shift, and centring keeps the expansion accurate far from the ori
 
 from __future__ import annotations
 
-import functools
 import warnings
 from typing import NamedTuple
 
 import numpy as np
 
 from . import _validation as v
+from ._blas import one_blas_thread
 from .em import ConvergenceWarning, EmptyComponentWarning
 
 _EPS = np.finfo(np.float64).eps
 # Distances are computed for blocks of about this many (sample, centre) pairs: 2 MB of float64.
 _BLOCK = 2**18
-
-
-@functools.cache
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def _one_blas_thread():
-    """A context in which BLAS runs on one thread.
-
-    The products here are thin (d and K small) and memory bound: extra BLAS threads gain little
-    and, on a busy machine, spin against each other (a Lloyd fit ran 5x slower with two). Scikit-
-    learn's Lloyd loop sets the same limit.
-    """
-    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 class LloydStep(NamedTuple):
@@ -111,7 +94,7 @@ def kmeans_plusplus(X, n_clusters, random_state=None) -> tuple[np.ndarray, np.nd
     K = v.check_n_components(n_clusters, X.shape[0], name="n_clusters")
     rng = v.check_random_state(random_state)
     Xc, _, xx = _centre(X)
-    with _one_blas_thread():
+    with one_blas_thread():
         indices = _d2_seeding(Xc, xx, K, rng)
     return X[indices], indices
 
@@ -225,7 +208,7 @@ def lloyd_step(X, mu) -> LloydStep:
     K = v.check_n_components(len(mu) if np.ndim(mu) else 1, n, name="len(mu)")
     mu = v.check_means(mu, K, d)
     Xc, mean, xx = _centre(X)
-    with _one_blas_thread():
+    with one_blas_thread():
         step = _lloyd_step(Xc, xx, mu - mean)
     return LloydStep(step.mu + mean, step.labels, step.inertia)
 
@@ -384,7 +367,7 @@ class KMeans:
         Xc, mean, xx = _centre(X)
         tol = self.tol * float(np.mean(np.var(Xc, axis=0)))
         best = None
-        with _one_blas_thread():
+        with one_blas_thread():
             for _ in range(self.n_init):
                 if kind == "kmeans++":
                     mu0 = Xc[_d2_seeding(Xc, xx, K, rng)]
