@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup test lint lab lab-instructor student bench clean
+.PHONY: setup sandbox test lint lab lab-instructor student bench clean book book-instructor browser npm
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,20 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-setup: $(STAMP)
+# The grader's sandbox: Debian's bubblewrap, installed when we are root with apt (idempotent; a
+# failure only prints how to install it, the grading tests then say why they skip).
+sandbox:
+	@if command -v bwrap >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing bubblewrap for the grader's sandbox"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) \
+	    || echo "could not install bubblewrap: run 'sudo apt-get install bubblewrap'"; \
+	else echo "bubblewrap (bwrap) is missing: the grader needs it to sandbox submissions;" \
+	  "install it with 'sudo apt-get install bubblewrap' (Debian/Ubuntu) or 'sudo dnf install bubblewrap'"; fi
 
-test: $(STAMP)
+setup: $(STAMP) sandbox
+
+test: $(STAMP) sandbox $(BOOK_STAMP) $(VENDOR_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -47,6 +58,50 @@ lab: $(LAB_STAMP) $(STUDENT_STAMP)
 
 lab-instructor: $(LAB_STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+# The website (Jupyter Book 1.x), two editions from one source. `make book` does all the set-up
+# on a fresh machine (the `book` extra, npm for the JavaScript the site serves itself), builds
+# the student edition and prints the index.html to open; `make book-instructor` builds the one
+# with the solutions in dropdowns. JUPYTERHUB_URL=https://... adds a JupyterHub launch button.
+BOOK_STAMP := $(VENV)/.installed-book
+VENDOR_STAMP := book/_vendor/vendor.json
+JUPYTERHUB_URL ?=
+
+$(BOOK_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[book]'
+	touch $@
+
+npm:
+	@if command -v npm >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Node.js and npm (they fetch the website's JavaScript from the npm registry)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	else echo "npm is missing: the website vendors MathJax and the widget manager with it;" \
+	  "install it with 'sudo apt-get install nodejs npm' (Debian/Ubuntu)"; exit 1; fi
+
+book/node_modules/.package-lock.json: book/package-lock.json | npm
+	cd book && npm ci --ignore-scripts --no-audit --no-fund
+
+$(VENDOR_STAMP): book/node_modules/.package-lock.json book/vendor.py | $(BIN)/python
+	$(BIN)/python book/vendor.py
+	touch $@
+
+book: $(BOOK_STAMP) $(VENDOR_STAMP)
+	$(BIN)/python book/build_book.py --edition student --jupyterhub-url '$(JUPYTERHUB_URL)'
+
+book-instructor: $(BOOK_STAMP) $(VENDOR_STAMP)
+	$(BIN)/python book/build_book.py --edition instructor --jupyterhub-url '$(JUPYTERHUB_URL)'
+
+# The website's browser tests drive Debian's Chromium headless (playwright never downloads a
+# browser here): installed when we are root with apt, idempotently; otherwise say how.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium for the website's browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "could not install chromium: run 'sudo apt-get install chromium'"; \
+	else echo "chromium is missing: the website's browser tests need it;" \
+	  "install it with 'sudo apt-get install chromium' (Debian/Ubuntu)"; fi
 
 clean:
 	rm -rf _build student .pytest_cache

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation as v
-from .densities import LOG_FLOOR, log_gaussian_from_cholesky, logsumexp, precision_cholesky
+from .densities import (
+    LOG_FLOOR,
+    _row_blocks,
+    log_gaussian_from_cholesky,
+    logsumexp,
+    precision_cholesky,
+)
 from .em import EmptyComponentWarning, EMResult, run_em
 from .kmeans import KMeans, kmeans_plusplus, lloyd_step
 
@@ -143,11 +149,19 @@ def _normalize_log_inplace(log_resp: np.ndarray) -> np.ndarray:
     return row_sum
 
 
-def log_likelihood(X, params: GMMParams) -> float:
-    """``sum_i log sum_k pi_k N(x_i | mu_k, Sigma_k)``, eq. (3.3) of notebook 03."""
+def log_density(X, params: GMMParams) -> np.ndarray:
+    """``log p(x_i | theta) = log sum_k pi_k N(x_i | mu_k, Sigma_k)`` per sample, shape (n,).
+
+    Eq. (3.2) of notebook 03, in log space (eq. (3.10)).
+    """
     X = v.check_X(X)
     v.check_n_features(X, params.n_features, "the mixture")
-    return float(logsumexp(_weighted_log_prob(X, params), axis=1).sum())
+    return logsumexp(_weighted_log_prob(X, params), axis=1)
+
+
+def log_likelihood(X, params: GMMParams) -> float:
+    """``sum_i log sum_k pi_k N(x_i | mu_k, Sigma_k)``, eq. (3.3) of notebook 03."""
+    return float(log_density(X, params).sum())
 
 
 def m_step(X, resp, covariance_type: str = "full", reg_covar: float = 1e-6) -> GMMParams:
@@ -195,32 +209,71 @@ def m_step(X, resp, covariance_type: str = "full", reg_covar: float = 1e-6) -> G
 def _covariances(X, resp, N_k, mu, covariance_type, reg_covar):
     """Sigma for each covariance type, eqs. (3.7)-(3.9); ``reg_covar`` on every variance."""
     n, d = X.shape
+    K = mu.shape[0]
     if covariance_type == "full":
-        Sigma = np.empty((mu.shape[0], d, d))
-        for k in range(mu.shape[0]):
-            # sqrt(r) (x - mu) gives the weighted scatter as D^T D: symmetric and PSD exactly.
-            D = X - mu[k]
-            D *= np.sqrt(resp[:, k])[:, None]
-            Sigma[k] = D.T @ D
-            Sigma[k] /= N_k[k]
-            Sigma[k].flat[:: d + 1] += reg_covar
+        # sqrt(r) (x - mu) gives the weighted scatter as D^T D: symmetric and PSD exactly.
+        Sigma = _scatter(X, mu, np.sqrt(resp.T, order="C"))
+        Sigma /= N_k[:, None, None]
+        Sigma.reshape(K, d * d)[:, :: d + 1] += reg_covar
         return Sigma
-    # One pass on globally centred data; rounding can only push a variance below its true value
-    # by a hair, so clip at 0 before adding reg_covar.
-    x_bar = X.mean(axis=0)
-    Xc = X - x_bar
-    m = mu - x_bar
+    # One pass on centred data. The centre sum_k N_k mu_k / n is the data mean (every row of
+    # resp sums to 1) at no cost, and any centre c keeps the identities exact:
+    # sum_i r_ik (x_i - mu_k)^2 = sum_i r_ik (x_i - c)^2 - N_k (mu_k - c)^2. Rounding can only
+    # push a variance below its true value by a hair, so clip at 0 before adding reg_covar.
+    c = N_k @ mu / N_k.sum()
+    m = mu - c
     if covariance_type == "tied":
         between = (N_k[:, None] * m).T @ m
-        Sigma = (Xc.T @ Xc - between) / n
+        Sigma = (_scatter(X, c[None], None)[0] - between) / n
         Sigma = (Sigma + Sigma.T) / 2
         Sigma.flat[:: d + 1] += reg_covar
         return Sigma
-    var = (resp.T @ (Xc * Xc)) / N_k[:, None] - m * m
+    second = np.zeros((K, d))
+    resp_T = resp.T
+    for b, Xt in _transposed_blocks(X):
+        Xt -= c[:, None]
+        Xt *= Xt
+        second += resp_T[:, b] @ Xt.T
+    var = second / N_k[:, None] - m * m
     np.maximum(var, 0.0, out=var)
     if covariance_type == "diag":
         return var + reg_covar
     return var.mean(axis=1) + reg_covar
+
+
+def _scatter(X, centres, sqrt_w):
+    """``sum_i w_ki (x_i - c_k)(x_i - c_k)^T`` for every centre, shape (K, d, d).
+
+    ``sqrt_w`` is (K, n), C-ordered, or None for unit weights. Each block of rows is transposed
+    once into a (d, rows) buffer: subtracting a centre and scaling by sqrt(w) then run along
+    contiguous rows (numpy broadcasts a length-d vector over short rows several times slower),
+    and ``D @ D.T`` of a block is one symmetric rank-k product (BLAS syrk), which leaves the
+    result exactly symmetric.
+    """
+    K, d = centres.shape
+    S = np.zeros((K, d, d))
+    D = None
+    for b, Xt in _transposed_blocks(X):
+        if D is None:
+            D = np.empty_like(Xt)
+        Db = D[:, : Xt.shape[1]]
+        for k in range(K):
+            np.subtract(Xt, centres[k][:, None], out=Db)
+            if sqrt_w is not None:
+                Db *= sqrt_w[k, b]
+            S[k] += Db @ Db.T
+    return S
+
+
+def _transposed_blocks(X):
+    """Yield ``(rows, X[rows].T)``, the transpose copied into one reused (d, rows) buffer."""
+    n, d = X.shape
+    rows, blocks = _row_blocks(n, d)
+    buf = np.empty((d, min(rows, n)))
+    for b in blocks:
+        Xt = buf[:, : b.stop - b.start]
+        Xt[...] = X[b].T
+        yield b, Xt
 
 
 def _reseed_empty(X, resp, N_k, empty):
@@ -404,10 +457,7 @@ class GaussianMixture:
 
     def score_samples(self, X) -> np.ndarray:
         """``log p(x_i | theta)`` for every sample, shape (n,)."""
-        X = v.check_X(X)
-        params = self._fitted()
-        v.check_n_features(X, params.n_features, "the mixture")
-        return logsumexp(_weighted_log_prob(X, params), axis=1)
+        return log_density(X, self._fitted())
 
     def score(self, X) -> float:
         """Mean log-likelihood per sample."""

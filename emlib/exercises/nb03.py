@@ -1,5 +1,15 @@
 """Exercises of notebook 03 (Gaussian mixtures and EM).
 
+``03.e-step`` (function): ``e_step(X, pi, mu, Sigma) -> resp``, the responsibilities (3.4) for
+full covariances, X (n, d), pi (K,), mu (K, d), Sigma (K, d, d); resp (n, K).
+
+``03.m-step`` (function): ``m_step(X, resp, covariance_type) -> (pi, mu, Sigma)``, the updates
+(3.5)-(3.9) without regularisation, for covariance_type 'full' (Sigma (K, d, d)), 'diag' (K, d) or
+'spherical' (K,); a dict with keys "pi", "mu", "Sigma" (or a GMMParams) is accepted too.
+
+``03.tied-cov`` (derivation): derive the tied update (3.8) from Q; the numeric consequence is the
+tied variance after one EM iteration on the five points of ``five_points()`` (a float).
+
 ``03.posterior-1d`` (value): the five-point problem of the lecture notes,
 ``emlib.datasets.five_points()``: x = 0.2, -0.9, -1, 1.2, 1.8; mu = -3, 2; sigma^2 = 4, 4;
 pi = 0.5, 0.5. The student gives a dict::
@@ -22,7 +32,7 @@ import numpy as np
 
 from .. import gmm
 from ..datasets import five_points
-from ..densities import log_gaussian
+from ..densities import log_gaussian, logsumexp
 from .compare import choice_set, close, record
 from .spec import Exercise, Mistake
 
@@ -187,4 +197,347 @@ EM_COST = Exercise(
     ),
 )
 
-EXERCISES = (POSTERIOR_1D, EM_COST)
+# -- 03.e-step ----------------------------------------------------------------------------------
+
+
+def _e_step(X, pi, mu, Sigma) -> np.ndarray:
+    """Responsibilities (3.4) for full covariances, through emlib.gmm.e_step."""
+    resp, _ = gmm.e_step(X, gmm.GMMParams(pi, mu, Sigma, "full"))
+    return resp
+
+
+def _normalise_rows_log(log_w: np.ndarray) -> np.ndarray:
+    return np.exp(log_w - logsumexp(log_w, axis=1, keepdims=True))
+
+
+def _log_weighted(X, pi, mu, Sigma) -> np.ndarray:
+    """ln pi_k + ln N(x_i | mu_k, Sigma_k), shape (n, K)."""
+    return np.log(pi) + log_gaussian(X, mu, Sigma, "full")
+
+
+def _e_wrong_axis(X, pi, mu, Sigma):
+    log_w = _log_weighted(X, pi, mu, Sigma)
+    return np.exp(log_w - logsumexp(log_w, axis=0, keepdims=True))
+
+
+def _e_no_weights(X, pi, mu, Sigma):
+    K = np.asarray(pi).shape[0]
+    return _e_step(X, np.full(K, 1.0 / K), mu, Sigma)
+
+
+def _e_no_logsumexp(X, pi, mu, Sigma):
+    p = np.exp(_log_weighted(X, pi, mu, Sigma))
+    with np.errstate(invalid="ignore"):
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def _e_sigma_as_std(X, pi, mu, Sigma):
+    Sigma = np.asarray(Sigma, dtype=np.float64)
+    return _e_step(X, pi, mu, Sigma @ np.swapaxes(Sigma, -1, -2))
+
+
+def _half_log_det(Sigma) -> np.ndarray:
+    return 0.5 * np.linalg.slogdet(np.asarray(Sigma, dtype=np.float64))[1]
+
+
+def _e_det_no_sqrt(X, pi, mu, Sigma):
+    return _normalise_rows_log(_log_weighted(X, pi, mu, Sigma) - _half_log_det(Sigma))
+
+
+def _e_no_half(X, pi, mu, Sigma):
+    """exp(-(x - mu)^T Sigma^{-1} (x - mu)) without the 1/2."""
+    X = np.asarray(X, dtype=np.float64)
+    d = X.shape[1] if X.ndim == 2 else 1
+    log_n = log_gaussian(X, mu, Sigma, "full")
+    half_maha = -(log_n + 0.5 * d * np.log(2 * np.pi) + _half_log_det(Sigma))
+    return _normalise_rows_log(np.log(pi) + log_n - half_maha)
+
+
+def _random_spd(rng: np.random.Generator, K: int, d: int) -> np.ndarray:
+    A = rng.normal(size=(K, d, d))
+    return A @ np.swapaxes(A, -1, -2) + 0.5 * np.eye(d)
+
+
+def _generate_e_step(rng: np.random.Generator) -> dict:
+    K, d, n = int(rng.integers(2, 5)), int(rng.integers(1, 4)), int(rng.integers(8, 41))
+    X = rng.normal(0.0, 3.0, (n, d))
+    if rng.random() < 0.3:  # a point far from every component (exp underflows without logsumexp)
+        X[rng.integers(0, n)] *= 60.0
+    return {
+        "X": X,
+        "pi": rng.dirichlet(2.0 * np.ones(K)),
+        "mu": rng.normal(0.0, 3.0, (K, d)),
+        "Sigma": _random_spd(rng, K, d),
+    }
+
+
+_S2 = np.array([[[1.0, 0.0], [0.0, 1.0]], [[2.0, 0.5], [0.5, 1.0]]])
+E_STEP = Exercise(
+    id="03.e-step",
+    title="The E-step for full covariances",
+    points=5,
+    kind="function",
+    name="e_step",
+    signature="e_step(X, pi, mu, Sigma)",
+    equation="3.4",
+    reference=_e_step,
+    compare=close(rtol=1e-6, atol=1e-9),
+    public_cases=(
+        {
+            "X": np.array([[0.0, 0.0], [1.0, 2.0], [3.0, 3.0], [1.5, 1.0], [-1.0, 2.0]]),
+            "pi": np.array([0.4, 0.6]),
+            "mu": np.array([[0.0, 0.0], [3.0, 3.0]]),
+            "Sigma": _S2,
+        },
+        {
+            "X": np.array([[0.0, 1.0], [2.0, -1.0], [4.0, 0.5], [-2.0, -2.0], [1.0, 1.0], [3.0, 3.0]]),
+            "pi": np.array([0.2, 0.5, 0.3]),
+            "mu": np.array([[0.0, 0.0], [2.0, 0.0], [1.0, 2.0]]),
+            "Sigma": np.array(
+                [[[1.0, 0.3], [0.3, 0.5]], [[0.5, -0.2], [-0.2, 2.0]], [[3.0, 0.0], [0.0, 0.2]]]
+            ),
+        },
+        {
+            "X": np.array([[0.0, 0.0], [1.0, 1.0], [60.0, -60.0]]),
+            "pi": np.array([0.5, 0.5]),
+            "mu": np.array([[0.0, 0.0], [2.0, 2.0]]),
+            "Sigma": _S2,
+        },
+        {
+            "X": np.array([[-1.0], [0.0], [0.5], [3.0]]),
+            "pi": np.array([0.7, 0.3]),
+            "mu": np.array([[0.0], [2.0]]),
+            "Sigma": np.array([[[1.0]], [[0.25]]]),
+        },
+    ),
+    generate=_generate_e_step,
+    n_hidden=8,
+    mistakes=(
+        Mistake(
+            "wrong-axis",
+            "the responsibilities are normalised over the samples (axis 0) instead of over the "
+            "components (axis 1): each row r_i. must sum to 1.",
+            "3.4",
+            _e_wrong_axis,
+        ),
+        Mistake(
+            "no-mixing-weights",
+            "the mixing weights pi_k are missing: the numerator is pi_k N(x_i | mu_k, Sigma_k), "
+            "not N(x_i | mu_k, Sigma_k) alone.",
+            "3.4",
+            _e_no_weights,
+        ),
+        Mistake(
+            "no-logsumexp",
+            "a point far from every component gets NaN: its densities all underflow to 0.0 and "
+            "0 / 0 is NaN. Work with log densities and normalise with log-sum-exp.",
+            "3.10",
+            _e_no_logsumexp,
+        ),
+        Mistake(
+            "sigma-as-std",
+            "Sigma was used like a standard deviation (the covariance became Sigma Sigma^T); "
+            "Sigma_k is already the covariance matrix, the matrix of variances.",
+            "3.1",
+            _e_sigma_as_std,
+        ),
+        Mistake(
+            "det-without-sqrt",
+            "the normalising constant uses det(Sigma_k) where it needs det(Sigma_k)^(1/2), i.e. "
+            "-1/2 log det Sigma_k in log space.",
+            "3.1",
+            _e_det_no_sqrt,
+        ),
+        Mistake(
+            "missing-half",
+            "the exponent lacks the factor 1/2: ln N = ... - 1/2 (x - mu)^T Sigma^{-1} (x - mu).",
+            "3.1",
+            _e_no_half,
+        ),
+    ),
+    forbidden=(
+        "emlib.gmm.e_step",
+        "emlib.gmm.GaussianMixture",
+        "emlib.GaussianMixture",
+        "emlib.densities.log_gaussian",
+        "emlib.log_gaussian",
+        "sklearn.mixture.GaussianMixture",
+    ),
+)
+
+# -- 03.m-step ----------------------------------------------------------------------------------
+
+
+def _m_step(X, resp, covariance_type) -> dict:
+    """The updates (3.5)-(3.9) without regularisation, through emlib.gmm.m_step."""
+    new = gmm.m_step(X, resp, covariance_type, reg_covar=0.0)
+    return {"pi": new.pi, "mu": new.mu, "Sigma": new.Sigma}
+
+
+def _m_spherical_without_d(X, resp, covariance_type):
+    right = _m_step(X, resp, covariance_type)
+    if covariance_type != "spherical":
+        return right
+    return {**right, "Sigma": right["Sigma"] * np.asarray(X).reshape(len(resp), -1).shape[1]}
+
+
+def _m_pi_unnormalised(X, resp, covariance_type):
+    return {**_m_step(X, resp, covariance_type), "pi": np.asarray(resp).sum(axis=0)}
+
+
+def _m_cov_over_n(X, resp, covariance_type):
+    right = _m_step(X, resp, covariance_type)
+    resp = np.asarray(resp, dtype=np.float64)
+    N_k = resp.sum(axis=0)
+    scale = N_k / resp.shape[0]
+    shape = (-1,) + (1,) * (np.ndim(right["Sigma"]) - 1)
+    return {**right, "Sigma": right["Sigma"] * scale.reshape(shape)}
+
+
+def _m_mean_unnormalised(X, resp, covariance_type):
+    X = np.asarray(X, dtype=np.float64).reshape(len(resp), -1)
+    return {**_m_step(X, resp, covariance_type), "mu": np.asarray(resp).T @ X}
+
+
+def _generate_m_step(rng: np.random.Generator) -> dict:
+    K, d, n = int(rng.integers(2, 5)), int(rng.integers(1, 5)), int(rng.integers(10, 51))
+    return {
+        "X": rng.normal(0.0, 2.0, (n, d)) + rng.normal(0.0, 3.0, d),
+        "resp": rng.dirichlet(0.7 * np.ones(K), size=n),
+        "covariance_type": str(rng.choice(["full", "diag", "spherical"])),
+    }
+
+
+_CLOSE_PARAMS = close(rtol=1e-6, atol=1e-9)
+M_STEP = Exercise(
+    id="03.m-step",
+    title="The M-step: pi, mu and Sigma from the responsibilities",
+    points=5,
+    kind="function",
+    name="m_step",
+    signature="m_step(X, resp, covariance_type)",
+    equation="3.5-3.9",
+    reference=_m_step,
+    compare=record({"pi": _CLOSE_PARAMS, "mu": _CLOSE_PARAMS, "Sigma": _CLOSE_PARAMS}),
+    public_cases=(
+        {
+            "X": np.array([[0.0, 0.0], [1.0, 2.0], [3.0, 3.0], [1.5, 1.0], [-1.0, 2.0], [4.0, 2.5]]),
+            "resp": np.array(
+                [[0.9, 0.1], [0.6, 0.4], [0.1, 0.9], [0.5, 0.5], [0.8, 0.2], [0.0, 1.0]]
+            ),
+            "covariance_type": "full",
+        },
+        {
+            "X": np.array(
+                [[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [4.0, 4.0, 3.0], [5.0, 3.0, 4.0], [2.0, 2.0, 2.0]]
+            ),
+            "resp": np.array([[1.0, 0.0], [0.8, 0.2], [0.1, 0.9], [0.0, 1.0], [0.5, 0.5]]),
+            "covariance_type": "spherical",
+        },
+        {
+            "X": np.array([[0.0, 0.0], [2.0, 1.0], [1.0, 3.0], [-1.0, 1.0], [3.0, -1.0]]),
+            "resp": np.array(
+                [[0.5, 0.3, 0.2], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.7, 0.2, 0.1], [0.3, 0.3, 0.4]]
+            ),
+            "covariance_type": "diag",
+        },
+    ),
+    generate=_generate_m_step,
+    n_hidden=9,
+    mistakes=(
+        Mistake(
+            "spherical-without-d",
+            "the spherical variance is d times too large: sigma_k^2 averages the squared distance "
+            "over the d coordinates, sum_i r_ik ||x_i - mu_k||^2 / (d N_k).",
+            "3.9",
+            _m_spherical_without_d,
+        ),
+        Mistake(
+            "pi-not-normalised",
+            "pi_k is N_k; divide by n (the Lagrange multiplier of sum_k pi_k = 1 is n), so that "
+            "the weights sum to 1.",
+            "3.5",
+            _m_pi_unnormalised,
+        ),
+        Mistake(
+            "covariance-over-n",
+            "the covariance is divided by n instead of N_k = sum_i r_ik, the effective number of "
+            "points of component k.",
+            "3.7",
+            _m_cov_over_n,
+        ),
+        Mistake(
+            "mean-not-normalised",
+            "mu_k is sum_i r_ik x_i without dividing by N_k: it is a weighted average.",
+            "3.6",
+            _m_mean_unnormalised,
+        ),
+    ),
+    forbidden=(
+        "emlib.gmm.m_step",
+        "emlib.gmm.GaussianMixture",
+        "emlib.GaussianMixture",
+        "sklearn.mixture.GaussianMixture",
+        "sklearn.mixture._gaussian_mixture._estimate_gaussian_parameters",
+    ),
+)
+
+# -- 03.tied-cov --------------------------------------------------------------------------------
+
+
+def _five_point_resp() -> tuple[np.ndarray, np.ndarray]:
+    """The five points as (5, 1) and their responsibilities under theta_0 (eq. (3.4))."""
+    fp = five_points()
+    x = np.asarray(fp.x, dtype=np.float64)[:, None]
+    resp, _ = gmm.e_step(x, gmm.GMMParams(fp.pi, fp.mu, fp.sigma2, "spherical"))
+    return x, resp
+
+
+def _tied_variance() -> float:
+    """The shared variance of the tied M-step (3.8) after one iteration on the five points."""
+    x, resp = _five_point_resp()
+    return float(gmm.m_step(x, resp, "tied", reg_covar=0.0).Sigma[0, 0])
+
+
+def _tied_unweighted_average() -> float:
+    """The two per-component variances averaged with equal weights instead of N_k / n."""
+    x, resp = _five_point_resp()
+    return float(gmm.m_step(x, resp, "full", reg_covar=0.0).Sigma[:, 0, 0].mean())
+
+
+def _tied_old_means() -> float:
+    """The scatter measured around the initial means theta_0 instead of the new ones."""
+    x, resp = _five_point_resp()
+    mu0 = np.asarray(five_points().mu, dtype=np.float64)
+    return float(np.sum(resp * (x - mu0[None, :]) ** 2) / x.shape[0])
+
+
+TIED_COV = Exercise(
+    id="03.tied-cov",
+    title="Derive the M-step for a tied covariance",
+    points=4,
+    kind="derivation",
+    name="tied_variance",
+    equation="3.8",
+    reference=_tied_variance,
+    compare=close(rtol=1e-6, atol=1e-9),
+    mistakes=(
+        Mistake(
+            "unweighted-average",
+            "the per-component variances were averaged with equal weights; the tied matrix "
+            "weighs component k by N_k / n, i.e. it pools all the weighted scatter and divides "
+            "by n.",
+            "3.8",
+            _tied_unweighted_average,
+        ),
+        Mistake(
+            "old-means",
+            "the scatter is measured around the initial means of theta_0; the M-step uses the "
+            "new means (3.6) of the same iteration.",
+            "3.8",
+            _tied_old_means,
+        ),
+    ),
+)
+
+EXERCISES = (E_STEP, M_STEP, POSTERIOR_1D, TIED_COV, EM_COST)
