@@ -22,8 +22,9 @@ from scipy.special import betaln, xlog1py, xlogy
 from . import _validation as v
 from ._blas import one_blas_thread
 from .densities import log_bernoulli_unchecked, logsumexp
-from .em import EmptyComponentWarning, EMResult, run_em
+from .em import EmptyComponentWarning
 from .kmeans import kmeans_plusplus, lloyd_step
+from .mixture import MixtureModel
 
 BERNOULLI_INITS = ("random", "kmeans++")
 
@@ -288,7 +289,7 @@ def initial_params(
     return _m_step(X, np.eye(n_components)[labels], a, b)
 
 
-class BernoulliMixture:
+class BernoulliMixture(MixtureModel):
     """A mixture of multivariate Bernoulli distributions fitted by (MAP-)EM.
 
     A thin loop over :func:`e_step` and :func:`m_step`; what it records and maximises is the log
@@ -336,80 +337,40 @@ class BernoulliMixture:
         self.init = init
         self.random_state = random_state
 
+    _objective_name = "log posterior"
+
     def __repr__(self) -> str:
         init = "BernoulliParams(...)" if isinstance(self.init, BernoulliParams) else repr(self.init)
-        fitted = ""
-        if hasattr(self, "result_"):
-            fitted = (
-                f", fitted: n_iter={self.n_iter_}, log posterior={self.log_likelihoods_[-1]:.6g}"
-            )
         return (
             f"BernoulliMixture(n_components={self.n_components}, a={self.a:g}, b={self.b:g}, "
-            f"init={init}{fitted})"
+            f"init={init}{self._repr_fitted()})"
         )
 
-    def fit(self, X, callback=None) -> BernoulliMixture:
-        """Run EM ``n_init`` times and keep the run with the highest final log posterior.
+    def _check_data(self, X) -> np.ndarray:
+        return v.check_X(X, binary=True)
 
-        ``callback(t, params, resp, log_posterior)`` is passed to :func:`emlib.em.run_em`.
-        """
-        X = v.check_X(X, binary=True)
-        K = v.check_n_components(self.n_components, X.shape[0])
-        a, b = self.a, self.b
-        rng = v.check_random_state(self.random_state)
-        n_runs = 1 if isinstance(self.init, BernoulliParams) else self.n_init
-        best: EMResult | None = None
-        for _ in range(n_runs):
-            theta0 = initial_params(X, K, a, b, self.init, rng)
-            # Thin, memory-bound products: a second BLAS thread only contends (2-3x slower).
-            with one_blas_thread():
-                result = run_em(
-                    X,
-                    theta0,
-                    _e_step,
-                    lambda X, resp: _m_step(X, resp, a, b),
-                    max_iter=self.max_iter,
-                    tol=self.tol,
-                    callback=callback,
-                    objective=lambda ll, params: ll + _log_prior(params.theta, a, b),
-                )
-            if best is None or result.log_likelihoods[-1] > best.log_likelihoods[-1]:
-                best = result
-        self.result_ = best
-        self.params_ = best.params
-        self.weights_, self.means_ = best.params.pi, best.params.theta
-        self.log_likelihoods_ = best.log_likelihoods
-        self.n_iter_, self.converged_ = best.n_iter, best.converged
-        return self
+    def _initial_params(self, X, K, rng) -> BernoulliParams:
+        return initial_params(X, K, self.a, self.b, self.init, rng)
 
-    def _fitted(self) -> BernoulliParams:
-        if not hasattr(self, "params_"):
-            raise RuntimeError(
-                "this BernoulliMixture is not fitted yet. Fix: call .fit(X) before using it."
-            )
-        return self.params_
+    def _e_step(self, X, params):
+        return _e_step(X, params)
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Responsibilities, shape (n, K) (eq. (5.4))."""
-        params = self._fitted()
-        X = v.check_X(X, binary=True)
-        v.check_n_features(X, params.n_features, "the fitted mixture")
-        return _e_step(X, params)[0]
+    def _m_step(self, X, resp) -> BernoulliParams:
+        return _m_step(X, resp, self.a, self.b)
 
-    def predict(self, X) -> np.ndarray:
-        """The most responsible component of every sample, shape (n,)."""
-        return self.predict_proba(X).argmax(axis=1)
+    def _objective(self, log_likelihood: float, params: BernoulliParams) -> float:
+        return log_likelihood + _log_prior(params.theta, self.a, self.b)
 
-    def score_samples(self, X) -> np.ndarray:
-        """``log p(x_i | theta)`` for every sample, shape (n,) (-inf for an impossible one)."""
-        params = self._fitted()
-        X = v.check_X(X, binary=True)
-        v.check_n_features(X, params.n_features, "the fitted mixture")
+    def _log_density(self, X, params) -> np.ndarray:
+        """-inf for a sample that no component can produce."""
         return logsumexp(_weighted_log_prob(X, params), axis=0)
 
-    def score(self, X) -> float:
-        """Mean log-likelihood per sample."""
-        return float(self.score_samples(X).mean())
+    def _fit_context(self):
+        # Thin, memory-bound products: a second BLAS thread only contends (2-3x slower).
+        return one_blas_thread()
+
+    def _set_fitted(self, params: BernoulliParams) -> None:
+        self.means_ = params.theta
 
     def sample(self, n_samples: int = 1, random_state=None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(X, z)`` from the fitted model: z ~ Categorical(pi), x_j | z ~ Bernoulli(theta_zj).
@@ -423,16 +384,3 @@ class BernoulliMixture:
         z = rng.choice(params.n_components, size=n_samples, p=params.pi)
         X = (rng.random((n_samples, params.n_features)) < params.theta[z]).astype(np.float64)
         return X, z
-
-    def bic(self, X) -> float:
-        """Bayesian information criterion, ``-2 l(theta) + p log n`` (eq. (6.1)); lower is better.
-
-        ``l`` is the log-likelihood (not the log posterior) and ``p = K - 1 + K d``.
-        """
-        log_px = self.score_samples(X)
-        return -2 * float(log_px.sum()) + self.params_.n_parameters() * np.log(log_px.shape[0])
-
-    def aic(self, X) -> float:
-        """Akaike information criterion, ``-2 l(theta) + 2 p`` (eq. (6.2)); lower is better."""
-        log_px = self.score_samples(X)
-        return -2 * float(log_px.sum()) + 2 * self.params_.n_parameters()

@@ -20,8 +20,9 @@ from .densities import (
     logsumexp,
     precision_cholesky,
 )
-from .em import EmptyComponentWarning, EMResult, run_em
+from .em import EmptyComponentWarning
 from .kmeans import KMeans, kmeans_plusplus, lloyd_step
+from .mixture import MixtureModel
 
 
 @dataclass(frozen=True, eq=False)
@@ -349,7 +350,7 @@ def initial_params(
     return m_step(X, resp, covariance_type, reg_covar)
 
 
-class GaussianMixture:
+class GaussianMixture(MixtureModel):
     """A Gaussian mixture fitted by EM: a thin loop over :func:`e_step` and :func:`m_step`.
 
     Parameters
@@ -397,71 +398,28 @@ class GaussianMixture:
 
     def __repr__(self) -> str:
         init = "GMMParams(...)" if isinstance(self.init, GMMParams) else repr(self.init)
-        fitted = ""
-        if hasattr(self, "result_"):
-            fitted = (
-                f", fitted: n_iter={self.n_iter_}, log-likelihood={self.log_likelihoods_[-1]:.6g}"
-            )
         return (
             f"GaussianMixture(n_components={self.n_components}, "
-            f"covariance_type={self.covariance_type!r}, init={init}{fitted})"
+            f"covariance_type={self.covariance_type!r}, init={init}{self._repr_fitted()})"
         )
 
-    def fit(self, X, callback=None) -> GaussianMixture:
-        """Run EM ``n_init`` times and keep the run with the highest final log-likelihood.
+    def _check_data(self, X) -> np.ndarray:
+        return v.check_X(X)
 
-        ``callback(t, params, resp, log_likelihood)`` is passed to :func:`emlib.em.run_em`.
-        """
-        X = v.check_X(X)
-        K = v.check_n_components(self.n_components, X.shape[0])
-        rng = v.check_random_state(self.random_state)
-        best: EMResult | None = None
-        for _ in range(self.n_init):
-            theta0 = initial_params(X, K, self.covariance_type, self.reg_covar, self.init, rng)
-            result = run_em(
-                X,
-                theta0,
-                e_step,
-                lambda X, resp: m_step(X, resp, self.covariance_type, self.reg_covar),
-                max_iter=self.max_iter,
-                tol=self.tol,
-                callback=callback,
-            )
-            if best is None or result.log_likelihoods[-1] > best.log_likelihoods[-1]:
-                best = result
-        self.result_ = best
-        self.params_ = best.params
-        self.weights_, self.means_, self.covariances_ = (
-            best.params.pi,
-            best.params.mu,
-            best.params.Sigma,
-        )
-        self.log_likelihoods_ = best.log_likelihoods
-        self.n_iter_, self.converged_ = best.n_iter, best.converged
-        return self
+    def _initial_params(self, X, K, rng) -> GMMParams:
+        return initial_params(X, K, self.covariance_type, self.reg_covar, self.init, rng)
 
-    def _fitted(self) -> GMMParams:
-        if not hasattr(self, "params_"):
-            raise RuntimeError(
-                "this GaussianMixture is not fitted yet. Fix: call .fit(X) before using it."
-            )
-        return self.params_
+    def _e_step(self, X, params):
+        return e_step(X, params)
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Responsibilities, shape (n, K) (eq. (3.4))."""
-        return e_step(X, self._fitted())[0]
+    def _m_step(self, X, resp) -> GMMParams:
+        return m_step(X, resp, self.covariance_type, self.reg_covar)
 
-    def predict(self, X) -> np.ndarray:
-        """The most responsible component of every sample, shape (n,)."""
-        return self.predict_proba(X).argmax(axis=1)
+    def _log_density(self, X, params) -> np.ndarray:
+        return log_density(X, params)
 
-    def score_samples(self, X) -> np.ndarray:
-        """``log p(x_i | theta)`` for every sample, shape (n,)."""
-        return log_density(X, self._fitted())
-
-    def score(self, X) -> float:
-        """Mean log-likelihood per sample."""
-        return float(self.score_samples(X).mean())
+    def _set_fitted(self, params: GMMParams) -> None:
+        self.means_, self.covariances_ = params.mu, params.Sigma
 
     def sample(self, n_samples: int = 1, random_state=None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(X, z)`` from the fitted model: z ~ Categorical(pi), x | z ~ N(mu_z, Sigma_z)."""
@@ -470,14 +428,3 @@ class GaussianMixture:
         p = self._fitted()
         s = make_mixture(n_samples, p.pi, p.mu, p.Sigma, p.covariance_type, random_state)
         return s.X, s.z
-
-    def bic(self, X) -> float:
-        """Bayesian information criterion, ``-2 l(theta) + p log n`` (eq. (6.1)); lower is better."""
-        X = v.check_X(X)
-        return -2 * log_likelihood(X, self._fitted()) + self._fitted().n_parameters() * np.log(
-            X.shape[0]
-        )
-
-    def aic(self, X) -> float:
-        """Akaike information criterion, ``-2 l(theta) + 2 p`` (eq. (6.2)); lower is better."""
-        return -2 * log_likelihood(X, self._fitted()) + 2 * self._fitted().n_parameters()

@@ -143,7 +143,7 @@ def test_features_must_match_the_fit():
     )
     with raises(
         ValueError,
-        "X has 3 features but the mixture has 2; expected shape "
+        "X has 3 features but the fitted mixture has 2; expected shape "
         "(n_samples, 2). Fix: pass data with the same columns as the data it was fitted on.",
     ):
         model.predict(np.zeros((4, 3)))
