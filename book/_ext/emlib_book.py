@@ -1,0 +1,142 @@
+"""Sphinx extension of the course website: the edition guard and the offline JavaScript.
+
+- ``emlib_edition`` must be ``"student"`` or ``"instructor"``. ``book/build_book.py`` sets it
+  in the staged copy of ``_config.yml``; a build of the repository root (where it is empty)
+  stops, because the root holds the source notebooks with their solutions.
+- Notebook outputs are HTML too: matplotlib's JS animations (``Animation.to_jshtml``) link
+  Font Awesome 4 from a CDN for their buttons. That link is dropped (the theme's bundled Font
+  Awesome draws the same icons), and any other remote script, stylesheet, font or image in an
+  output is reported as a warning, which fails the ``-W`` build: the site must work offline.
+- ``emlib_vendor_dir`` names the folder that ``book/vendor.py`` filled from npm (MathJax 3,
+  RequireJS, the Jupyter widgets HTML manager). It is copied into the built site as
+  ``_vendor/``, with ``emlib-widgets.js`` (which points RequireJS at the widget manager's
+  folder and lets ipywidgets' labels use MathJax 3), outside ``_static/`` (every script under ``_static/`` would be loaded by every
+  page); ``mathjax_path`` and ``nb_ipywidgets_js`` in ``_config.yml`` point at it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.errors import ConfigError
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
+
+EDITIONS = ("student", "instructor")
+
+# Configures RequireJS and MathJax for the widget manager (see the file's comments).
+WIDGETS_SETUP = Path(__file__).with_name("emlib-widgets.js")
+
+# The files the pages reference (see mathjax_path and nb_ipywidgets_js in _config.yml).
+VENDOR_ENTRY_POINTS = (
+    "mathjax/tex-mml-chtml.js",
+    "requirejs/require.js",
+    "widgets/embed-amd.js",
+)
+
+
+# matplotlib's animation template (matplotlib/_animation_data.py) starts with this link.
+MPL_FONT_AWESOME = re.compile(
+    r'<link\s+rel="stylesheet"\s+href="https?://maxcdn\.bootstrapcdn\.com/font-awesome/'
+    r'[^"]*"\s*/?>\s*'
+)
+# A tag that makes the browser fetch a remote resource, or a CSS url()/@import of one.
+REMOTE_RESOURCE = re.compile(
+    r"<(?:script|link|img|iframe|source|audio|video|embed|object)\b[^>]*?"
+    r"\b(?:src|href|data)\s*=\s*[\"']?(?:https?:)?//[^\s\"'>]+"
+    r"|url\(\s*[\"']?(?:https?:)?//[^)]+\)"
+    r"|@import\s+[\"'](?:https?:)?//[^\"']+",
+    re.IGNORECASE,
+)
+
+
+def make_outputs_offline(app: Sphinx, doctree: nodes.document) -> None:
+    """Drop matplotlib's CDN link from HTML outputs and warn about any other remote resource."""
+    for node in doctree.findall(nodes.raw):
+        if "html" not in node.get("format", "").split():
+            continue
+        html = node.astext()
+        offline = MPL_FONT_AWESOME.sub("", html)
+        if offline != html:
+            node.children = [nodes.Text(offline)]
+            node.rawsource = offline
+        for match in REMOTE_RESOURCE.finditer(offline):
+            LOGGER.warning(
+                "an HTML output loads a remote resource (%s); the website must work with no "
+                "network. Fix: produce the output without it (for example embed the data), "
+                "or vendor the file under book/ and reference it locally.",
+                match.group(0)[:120],
+                location=node,
+                type="emlib",
+                subtype="remote-resource",
+            )
+
+
+def keep_tags_out_of_split(app: Sphinx, doctree: nodes.document) -> None:
+    """Render tagged display math as MathJax reads it in JupyterLab.
+
+    Sphinx wraps a display equation that contains ``\\\\`` (also inside ``cases``) in
+    ``\\begin{split}``, where MathJax rejects ``\\tag``. The notebooks number their equations
+    with ``\\tag{N.M}``, so such an equation is passed to MathJax unwrapped, in ``\\[ \\]``.
+    """
+    for node in doctree.findall(nodes.math_block):
+        text = node.astext()
+        if node.get("nowrap") or node.get("label") or "\\tag" not in text:
+            continue
+        if "\\\\" not in text or "\n\n" in text.strip():
+            continue  # no split wrapping to avoid, or several equations that Sphinx numbers
+        node.children = [nodes.Text(f"\\[{text.strip()}\\]")]
+        node["nowrap"] = True
+
+
+def check_edition(app: Sphinx) -> None:
+    """Refuse to build a site whose edition was not chosen by ``book/build_book.py``."""
+    edition = app.config.emlib_edition
+    if edition not in EDITIONS:
+        raise ConfigError(
+            f"emlib_edition is {edition!r}; expected one of {EDITIONS}. The website is built "
+            "from a staged copy that holds the right notebooks: run `make book` (student "
+            "edition) or `make book-instructor`, not `jupyter-book build .`."
+        )
+
+
+def vendor_dir(app: Sphinx) -> Path:
+    """The vendored JavaScript folder, resolved against the configuration directory."""
+    path = Path(app.config.emlib_vendor_dir or "book/_vendor")
+    return path if path.is_absolute() else Path(app.confdir or app.srcdir) / path
+
+
+def copy_vendor(app: Sphinx) -> None:
+    """Copy the vendored JavaScript into the site as ``_vendor/`` (HTML builders only)."""
+    if app.builder.format != "html":
+        return
+    source = vendor_dir(app)
+    missing = [name for name in VENDOR_ENTRY_POINTS if not (source / name).is_file()]
+    if missing:
+        raise ConfigError(
+            f"the vendored JavaScript in {source} lacks {', '.join(missing)}; the website needs "
+            "it to render math and widgets with no network. Fix: `make book` (it runs "
+            "`npm ci --prefix book` and `python book/vendor.py`)."
+        )
+    target = Path(app.outdir) / "_vendor"
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    shutil.copy2(WIDGETS_SETUP, target / WIDGETS_SETUP.name)
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("emlib_edition", "", "env", [str])
+    app.add_config_value("emlib_vendor_dir", "", "env", [str])
+    # Jupyter Book always passes sphinx_comments' setting; that extension is left out (it loads
+    # its scripts from CDNs), so accept the value here instead of warning about it.
+    if "comments_config" not in app.config.values:
+        app.add_config_value("comments_config", {}, "html")
+    app.connect("builder-inited", check_edition)
+    app.connect("builder-inited", copy_vendor)
+    app.connect("doctree-read", make_outputs_offline)
+    app.connect("doctree-read", keep_tags_out_of_split)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

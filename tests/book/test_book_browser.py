@@ -1,0 +1,128 @@
+"""The student edition in a real browser: headless system Chromium, pages opened from file://.
+
+Screenshots of every page are written to ``_build/screenshots/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import pytest
+from _book_helpers import SCREENSHOTS, toc_documents, toc_path
+
+WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
+
+# Everything a reader would see as broken, measured once the page has settled.
+REPORT = r"""() => {
+  const skip = new Set(["PRE", "CODE", "SCRIPT", "STYLE", "TEXTAREA", "MJX-ASSISTIVE-MML"]);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode(node) {
+      for (let el = node.parentElement; el; el = el.parentElement) {
+        if (skip.has(el.tagName)) return NodeFilter.FILTER_REJECT;
+      }
+      return NodeFilter.FILTER_ACCEPT;
+    },
+  });
+  const raw = [];
+  for (let node; (node = walker.nextNode()); ) {
+    const m = node.textContent.match(/\$\$|\\\[|\\begin\{/);
+    if (m) raw.push(node.textContent.slice(Math.max(0, m.index - 60), m.index + 60));
+  }
+  const display = [...document.querySelectorAll("div.math")];
+  return {
+    display: display.length,
+    untypeset: display.filter((d) => !d.querySelector("mjx-container")).map((d) => d.textContent.slice(0, 80)),
+    inline_untypeset: [...document.querySelectorAll("span.math")].filter((s) => !s.querySelector("mjx-container")).length,
+    math_errors: [...document.querySelectorAll("mjx-merror")].map((e) => e.getAttribute("data-mjx-error")),
+    raw,
+    images: document.images.length,
+    broken_images: [...document.images].filter((i) => !(i.complete && i.naturalWidth > 0 && i.naturalHeight > 0)).map((i) => i.src.slice(0, 100)),
+    widget_views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
+    widgets_rendered: document.querySelectorAll(".widget-subarea .jupyter-widgets").length,
+  };
+}"""
+
+IMAGES_SETTLED = """() => Promise.all([...document.images].map((img) => img.complete ? null :
+  new Promise((done) => { img.addEventListener("load", done); img.addEventListener("error", done); })))"""
+
+
+def open_page(browser, url: str, screenshot=None):
+    """Open ``url``, wait for MathJax, the widgets and the images; return (page, errors)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(90_000)  # generous: CI shares two cores with the rest of the suite
+    errors = []
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: errors.append(f"failed request: {r.url} ({r.failure})"))
+    page.goto(url, wait_until="load")
+    if page.evaluate("() => document.querySelectorAll('.math').length > 0"):
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("() => MathJax.startup.promise")
+    views = page.evaluate(f"() => document.querySelectorAll('{WIDGET_VIEW}').length")
+    if views:
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.widget-subarea .jupyter-widgets').length > 0 && "
+            f"document.querySelectorAll('.widget-subarea').length >= {views}",
+        )
+    page.evaluate(IMAGES_SETTLED)
+    if screenshot is not None:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot), full_page=True)
+    return page, errors
+
+
+@pytest.mark.parametrize("document", toc_documents())
+def test_page_renders_offline(student_site, browser, document):
+    url = (student_site / toc_path(document)).as_uri()
+    page, errors = open_page(browser, url, SCREENSHOTS / f"{document.replace('/', '__')}.png")
+    report = page.evaluate(REPORT)
+    page.close()
+    assert not errors, f"{document}: {errors}"
+    assert not report["untypeset"], (
+        f"{document}: display math left to MathJax: {report['untypeset']}"
+    )
+    assert report["inline_untypeset"] == 0, f"{document}: inline math not typeset"
+    assert not report["math_errors"], f"{document}: MathJax errors: {report['math_errors']}"
+    assert not report["raw"], f"{document}: raw TeX in the text: {report['raw']}"
+    assert not report["broken_images"], (
+        f"{document}: images without size: {report['broken_images']}"
+    )
+    assert report["widgets_rendered"] >= (1 if report["widget_views"] else 0)
+
+
+def test_a_widget_renders_from_its_saved_state(student_site, browser):
+    pages = [
+        doc
+        for doc in toc_documents()
+        if "application/vnd.jupyter.widget-state+json" in (student_site / toc_path(doc)).read_text()
+    ]
+    assert pages, "no page of the site has saved widget state"
+    page, errors = open_page(browser, (student_site / toc_path(pages[0])).as_uri())
+    widget = page.query_selector(".widget-subarea .jupyter-widgets")
+    box = widget.bounding_box()
+    image_width = page.evaluate(
+        "() => Math.max(0, ...[...document.querySelectorAll('.widget-subarea img')]"
+        ".map((i) => i.naturalWidth))"
+    )
+    controls = page.evaluate(
+        "() => document.querySelectorAll('.widget-subarea .widget-slider, "
+        ".widget-subarea .widget-dropdown, .widget-subarea .widget-button').length"
+    )
+    page.close()
+    assert not errors, errors
+    assert box and box["width"] > 100 and box["height"] > 20, box
+    assert controls > 0, f"{pages[0]}: the widget shows no control"
+    assert image_width > 0, f"{pages[0]}: the widget's figure did not render"
+
+
+def test_search_finds_responsibilities(student_site, browser):
+    url = (student_site / "search.html").as_uri() + "?q=responsibilities"
+    page, errors = open_page(browser, url, SCREENSHOTS / "search.png")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#search-results ul.search li').length > 0"
+    )
+    links = page.evaluate(
+        "() => [...document.querySelectorAll('#search-results ul.search li a')]"
+        ".map((a) => a.getAttribute('href'))"
+    )
+    page.close()
+    assert not errors, errors
+    assert any("03_gmm_em" in link for link in links), links
