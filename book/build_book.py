@@ -285,7 +285,12 @@ def exercise_list(notebooks: Path) -> str:
 
 
 def repository_url() -> str:
-    """The https address of ``origin`` when the clone has one, else ``""``."""
+    """The https address of ``origin`` when it is a hosted repository, else ``""``.
+
+    Only ``https://host/owner/repo`` (or the ``git@host:owner/repo`` form) makes repository and
+    launch buttons: a clone of a local path (as CI makes) has an ``origin`` that is no web page,
+    and the theme cannot build buttons from it.
+    """
     try:
         url = subprocess.run(
             ["git", "remote", "get-url", "origin"],
@@ -296,8 +301,14 @@ def repository_url() -> str:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return ""
-    url = re.sub(r"^git@([^:]+):", r"https://\1/", url)
-    return url[:-4] if url.endswith(".git") else url
+    return hosted_repository(url)
+
+
+def hosted_repository(remote: str) -> str:
+    """``https://host/owner/repo`` for a git remote on a hosting site, ``""`` for anything else."""
+    url = re.sub(r"^git@([^:]+):", r"https://\1/", remote.strip())
+    url = url[:-4] if url.endswith(".git") else url
+    return url if re.fullmatch(r"https://[^/\s]+/[^/\s]+/[^/\s]+", url) else ""
 
 
 def staged_config(

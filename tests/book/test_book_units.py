@@ -97,6 +97,20 @@ def test_staged_config_leaves_out_launch_buttons_without_a_remote(tmp_path, monk
     assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
 
 
+@pytest.mark.parametrize(
+    ("remote", "url"),
+    [
+        ("https://github.com/course/emlib.git", "https://github.com/course/emlib"),
+        ("git@github.com:course/emlib.git", "https://github.com/course/emlib"),
+        ("/work/main", ""),  # a clone of a local folder, as CI makes: no buttons
+        ("file:///srv/git/emlib", ""),
+        ("https://git.test/emlib", ""),
+    ],
+)
+def test_only_hosted_remotes_make_repository_buttons(remote, url):
+    assert build_book.hosted_repository(remote) == url
+
+
 def test_build_rejects_an_unknown_edition(tmp_path):
     with pytest.raises(
         ValueError,
