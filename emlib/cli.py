@@ -77,9 +77,16 @@ def register_exercises(subparsers) -> None:
     p.set_defaults(func=_exercises)
 
 
+def register_grade(subparsers) -> None:
+    from .grading.command import register_grade as register
+
+    register(subparsers)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_student,
     register_exercises,
+    register_grade,
 ]
 
 

@@ -1,0 +1,89 @@
+"""``emlib grade``: grade a folder of student notebooks into a gradebook.
+
+::
+
+    emlib grade SUBMISSION... --out DIR [--jobs N] [--timeout S] [--memory MB]
+                [--sandbox auto|required|off] [--seed SEED] [--force]
+                [--ids MAP.csv] [--exercises ID,...] [--wall-time S] [--quiet]
+
+Exit status: 0 when every submission was graded (whatever the students' scores), 2 for a usage
+error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}")
+        return value
+
+    return parse
+
+
+def register_grade(subparsers) -> None:
+    p = subparsers.add_parser(
+        "grade",
+        help="grade student notebooks in a sandbox into OUT/gradebook.csv and feedback",
+        description="Run each submitted notebook in a sandbox (bubblewrap + prlimit + a "
+        "wall-clock timeout), call the graded functions on hidden inputs, judge the answers "
+        "outside the sandbox, and write OUT/gradebook.csv, OUT/feedback/<id>.md and .html, and "
+        "OUT/summary.md. The student id is the notebook's file name (or, for notebooks in a "
+        "sub-folder of a folder given, the sub-folder's name), unless --ids maps files to ids.",
+    )
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                   help=".ipynb files, or folders of them")
+    p.add_argument("--out", required=True, type=Path, help="folder for the gradebook and feedback")
+    p.add_argument("--jobs", type=_positive(int), default=1,
+                   help="submissions graded in parallel (default 1)")
+    p.add_argument("--timeout", type=_positive(float), default=120.0,
+                   help="seconds allowed per notebook cell and per hidden call (default 120)")
+    p.add_argument("--wall-time", type=_positive(float), default=None,
+                   help="seconds allowed per submission in all (default 10 x --timeout, >= 600)")
+    p.add_argument("--memory", type=_positive(int), default=4096, metavar="MB",
+                   help="address-space limit of each sandboxed process, in MB (default 4096)")
+    p.add_argument("--sandbox", choices=("auto", "required", "off"), default="auto",
+                   help="bubblewrap: use it when present (auto, the default, says loudly when it "
+                   "is not), refuse to grade without it (required), or do not use it (off)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="secret seed of the hidden cases (default: drawn once, kept in OUT/.seed)")
+    p.add_argument("--force", action="store_true",
+                   help="grade again submissions whose result is cached")
+    p.add_argument("--ids", type=Path, default=None, metavar="MAP.csv",
+                   help="CSV with header 'file,id' mapping notebooks to student ids")
+    p.add_argument("--exercises", default="",
+                   help="comma-separated exercise ids or notebook numbers (default: all)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_grade)
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from .batch import GradingError, Options, grade
+    from .sandbox import SandboxUnavailable
+
+    options = Options(
+        out=args.out, jobs=args.jobs, timeout=args.timeout, wall_seconds=args.wall_time,
+        memory_mb=args.memory, sandbox=args.sandbox, seed=args.seed, force=args.force,
+        ids=args.ids, exercises=tuple(s.strip() for s in args.exercises.split(",") if s.strip()),
+        quiet=args.quiet,
+    )
+    try:
+        rows = grade(args.submissions, options)
+    except SandboxUnavailable as exc:
+        print(f"emlib grade: error: {exc}", file=sys.stderr)
+        return 3
+    except GradingError as exc:
+        print(f"emlib grade: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"graded {len(rows)} student(s): {args.out / 'gradebook.csv'}, "
+          f"{args.out / 'feedback'}/, {args.out / 'summary.md'}")
+    return 0

@@ -1,0 +1,224 @@
+"""The outputs: ``gradebook.csv``, ``feedback/<id>.md`` and ``.html``, ``summary.md`` and its histogram.
+
+``gradebook.csv`` has one row per student: ``id``, one column per exercise (the points, or the
+status word for ``timeout``, ``memory``, ``crashed``, ``invalid-notebook`` and ``manual``, which are
+never a plain zero), ``total``, ``maximum`` (automatic points; derivations are marked by hand),
+``percent``, ``statuses`` (e.g. ``ok:3 wrong:1``) and ``flags``. Every file is written atomically
+(a temporary file in the same folder, then ``os.replace``), so a crash or a reader never sees half
+a gradebook; the same results always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import os
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .score import NOT_A_ZERO, STATUSES, ExerciseResult
+
+_PREFERENCE = {s: i for i, s in enumerate(
+    ["ok", "partial", "wrong", "error", "not-attempted", "flagged", "timeout", "memory", "crashed",
+     "missing", "invalid-notebook", "manual"])}
+
+
+@dataclass
+class StudentRow:
+    student: str
+    files: list[str]
+    exercises: dict[str, ExerciseResult]
+    notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return round(sum(r.points for r in self.exercises.values()), 2)
+
+    @property
+    def maximum(self) -> float:
+        return round(sum(r.max_points for r in self.exercises.values()), 2)
+
+    @property
+    def percent(self) -> float:
+        return round(100.0 * self.total / self.maximum, 1) if self.maximum else 0.0
+
+    def status_summary(self) -> str:
+        counts = Counter(r.status for r in self.exercises.values())
+        return " ".join(f"{s}:{counts[s]}" for s in STATUSES if counts[s])
+
+
+def atomic_write(path: Path, data) -> None:
+    """Write ``data`` (str or bytes) to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def merge(results, exercises) -> list[StudentRow]:
+    """One row per student: for each exercise the best result among that student's submissions."""
+    by_student: dict[str, list] = {}
+    for res in results:
+        by_student.setdefault(res.student, []).append(res)
+    rows = []
+    for student in sorted(by_student):
+        subs = by_student[student]
+        chosen: dict[str, ExerciseResult] = {}
+        for ex in exercises:
+            candidates = [s.exercises[ex.id] for s in subs if ex.id in s.exercises]
+            invalid = [s.invalid for s in subs if s.invalid and not s.notebooks]
+            if candidates:
+                chosen[ex.id] = min(candidates, key=lambda r: (-r.points, _PREFERENCE[r.status]))
+            elif ex.kind == "derivation":
+                chosen[ex.id] = ExerciseResult(ex.id, ex.title, 0.0, 0.0, "manual",
+                                               ["marked by hand from your written answer"])
+            elif invalid:  # a file that could be any notebook: not a plain "missing"
+                chosen[ex.id] = ExerciseResult(ex.id, ex.title, 0.0, ex.auto_points,
+                                               "invalid-notebook", invalid[:1])
+            else:
+                chosen[ex.id] = ExerciseResult(
+                    ex.id, ex.title, 0.0, ex.auto_points, "missing",
+                    [f"no submitted notebook contains notebook {ex.notebook}"])
+        notes = [f"{Path(s.path).name}: {n}" for s in subs for n in s.notes]
+        notes += [f"{Path(s.path).name}: not a valid notebook ({s.invalid})" for s in subs if s.invalid]
+        flags = sorted({f for s in subs for f in s.flags})
+        if len(subs) > len({tuple(s.notebooks) for s in subs}):
+            flags.append("duplicate-submission")
+        rows.append(StudentRow(student, [s.path for s in subs], chosen, notes, flags))
+    return rows
+
+
+def _cell(r: ExerciseResult) -> str:
+    return r.status if r.status in NOT_A_ZERO else f"{r.points:g}"
+
+
+def gradebook_csv(rows: list[StudentRow], exercises) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", *[ex.id for ex in exercises], "total", "maximum", "percent", "statuses",
+                "flags"])
+    for row in rows:
+        w.writerow([row.student, *[_cell(row.exercises[ex.id]) for ex in exercises],
+                    f"{row.total:g}", f"{row.maximum:g}", f"{row.percent:g}", row.status_summary(),
+                    ";".join(row.flags)])
+    return buf.getvalue()
+
+
+def feedback_md(row: StudentRow, exercises) -> str:
+    lines = [f"# Feedback for {row.student}", "",
+             f"**Total: {row.total:g} / {row.maximum:g} ({row.percent:g}%)**", "",
+             "Submitted: " + ", ".join(f"`{Path(f).name}`" for f in row.files), "",
+             "## Running your notebook", ""]
+    lines += [f"- {n}" for n in row.notes] or ["- every cell ran without an error"]
+    for ex in exercises:
+        r = row.exercises[ex.id]
+        score = "marked by hand" if r.status == "manual" else f"{r.points:g} / {r.max_points:g}"
+        lines += ["", f"## {ex.id}: {ex.title}", "", f"**{score}, {r.status}**", ""]
+        lines += [f"- {m}" for m in r.messages]
+    return "\n".join(lines) + "\n"
+
+
+def feedback_html(row: StudentRow, exercises) -> str:
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Feedback for {e(row.student)}</title>",
+        "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.4}"
+        ".ok{color:#1a7f37}.partial{color:#9a6700}.bad{color:#cf222e}</style></head><body>",
+        f"<h1>Feedback for {e(row.student)}</h1>",
+        f"<p><strong>Total: {row.total:g} / {row.maximum:g} ({row.percent:g}%)</strong></p>",
+        "<p>Submitted: " + ", ".join(f"<code>{e(Path(f).name)}</code>" for f in row.files) + "</p>",
+        "<h2>Running your notebook</h2><ul>",
+    ]
+    parts += [f"<li>{e(n)}</li>" for n in row.notes] or ["<li>every cell ran without an error</li>"]
+    parts.append("</ul>")
+    for ex in exercises:
+        r = row.exercises[ex.id]
+        cls = {"ok": "ok", "partial": "partial", "manual": "partial"}.get(r.status, "bad")
+        score = "marked by hand" if r.status == "manual" else f"{r.points:g} / {r.max_points:g}"
+        parts += [f"<h2>{e(ex.id)}: {e(ex.title)}</h2>",
+                  f'<p class="{cls}"><strong>{score}, {e(r.status)}</strong></p><ul>']
+        parts += [f"<li>{e(m)}</li>" for m in r.messages]
+        parts.append("</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def histogram_png(totals: list[float], maximum: float) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    fig = Figure(figsize=(6, 3.5), dpi=100)
+    ax = fig.add_subplot()
+    bins = min(20, max(5, int(maximum) if maximum else 5))
+    ax.hist(totals, bins=bins, range=(0, maximum or 1), color="#4c72b0", edgecolor="white")
+    ax.set_title("Distribution of totals")
+    ax.set_xlabel(f"total points (maximum {maximum:g})")
+    ax.set_ylabel("students")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def summary_md(rows: list[StudentRow], exercises) -> str:
+    totals = sorted(r.total for r in rows)
+    maximum = max((r.maximum for r in rows), default=0.0)
+    n = len(totals)
+    median = (totals[(n - 1) // 2] + totals[n // 2]) / 2 if n else 0.0
+    mean = sum(totals) / n if n else 0.0
+    lines = ["# Grading summary", "", f"{n} students; maximum {maximum:g} automatic points.", "",
+             f"- mean total: {mean:.2f}", f"- median total: {median:.2f}",
+             f"- lowest / highest: {totals[0] if n else 0:g} / {totals[-1] if n else 0:g}", "",
+             "![Distribution of totals](summary-histogram.png)", "", "## Per exercise", "",
+             "| exercise | points | mean | ok | failure modes | diagnosed mistakes |",
+             "|---|---|---|---|---|---|"]
+    for ex in exercises:
+        res = [r.exercises[ex.id] for r in rows]
+        counts = Counter(r.status for r in res)
+        modes = ", ".join(f"{s} {counts[s]}" for s in STATUSES
+                          if counts[s] and s not in ("ok", "manual")) or "-"
+        mistakes = Counter(m for r in res for m in r.mistakes)
+        diag = ", ".join(f"{m} {c}" for m, c in mistakes.most_common()) or "-"
+        mean_pts = sum(r.points for r in res) / len(res) if res else 0.0
+        pts = "manual" if ex.kind == "derivation" else f"{ex.auto_points:g}"
+        lines.append(f"| {ex.id} | {pts} | {mean_pts:.2f} | {counts['ok']} | {modes} | {diag} |")
+    flagged = [r.student for r in rows if r.flags]
+    if flagged:
+        lines += ["", "## Flags", ""]
+        lines += [f"- {r.student}: {', '.join(r.flags)}" for r in rows if r.flags]
+    return "\n".join(lines) + "\n"
+
+
+def feedback_name(student: str) -> str:
+    """A file name for a student id (ids from an --ids map may hold any character)."""
+    name = re.sub(r"[^\w.@+-]", "_", student).lstrip(".")
+    return name or "_"
+
+
+def write_all(out: Path, rows: list[StudentRow], exercises) -> None:
+    """Write the gradebook, the feedback of every student and the summary into ``out``."""
+    for row in rows:
+        name = feedback_name(row.student)
+        atomic_write(out / "feedback" / f"{name}.md", feedback_md(row, exercises))
+        atomic_write(out / "feedback" / f"{name}.html", feedback_html(row, exercises))
+    atomic_write(out / "summary-histogram.png",
+                 histogram_png([r.total for r in rows], max((r.maximum for r in rows), default=0)))
+    atomic_write(out / "summary.md", summary_md(rows, exercises))
+    atomic_write(out / "gradebook.csv", gradebook_csv(rows, exercises))
