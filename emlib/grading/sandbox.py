@@ -222,6 +222,9 @@ class Sandbox:
                 cmd += ["--ro-bind", public, public]
         cmd += ["--ro-bind", str(run_dir / "passwd"), "/etc/passwd",
                 "--ro-bind", str(run_dir / "group"), "/etc/group"]
+        # The private /tmp first: bwrap mounts in order, and a tmpfs mounted after the binds would
+        # hide every one of them that lives under /tmp (a clone with its .venv in /tmp, as CI has).
+        cmd += ["--perms", "1777", "--size", str(self.limits.tmp_mb * 2**20), "--tmpfs", "/tmp"]
         binds = self._mounts()
         made = {"/", "/usr", "/etc", "/tmp", "/sandbox"}
         for _, dest in binds:
@@ -234,7 +237,6 @@ class Sandbox:
         for src, dest in binds:
             cmd += ["--ro-bind", src, dest]
         cmd += ["--ro-bind", str(run_dir), "/sandbox", "--proc", "/proc", "--dev", "/dev",
-                "--perms", "1777", "--size", str(self.limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
                 "--chdir", "/tmp"]
         if root:
             cmd += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",

@@ -310,3 +310,7 @@ def test_the_sandbox_command_line(monkeypatch, tmp_path, euid):
     for hidden in (repo, repo / "notebooks", repo / "emlib", repo / "emlib" / "exercises", Path.home()):
         assert str(hidden) not in sources
     assert "--bind" not in cmd  # nothing of the host is writable
+    # the private /tmp is mounted before any bind, so binds under /tmp (a .venv there) stay seen
+    tmpfs = cmd.index("--tmpfs")
+    assert all(i > tmpfs for i, a in enumerate(cmd) if a == "--ro-bind" and cmd[i + 2] != "/usr"
+               and not cmd[i + 2].startswith(("/etc", "/bin", "/lib", "/sbin")))
