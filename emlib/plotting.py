@@ -378,6 +378,28 @@ def plot_gmm(
     return label_axes(ax, title, f"$x_{i + 1}$", f"$x_{j + 1}$", legend=legend, loc="best")
 
 
+def panel_grid(
+    n_panels: int, ncols: int, panel_size: float, *, extra: tuple[float, float] = (0.0, 0.0), **kw
+) -> tuple[Figure, list[Axes]]:
+    """A figure of ``n_panels`` axes in rows of ``ncols``; unused cells of the grid are hidden.
+
+    ``extra`` adds (width, height) in inches (room for a colour bar or a title); other keywords
+    go to ``plt.subplots`` (e.g. ``sharex=True``). Returns the figure and the used axes in order.
+    """
+    nrows = -(-n_panels // ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(panel_size * ncols + extra[0], panel_size * nrows + extra[1]),
+        layout="constrained",
+        squeeze=False,
+        **kw,
+    )
+    for ax in axes.flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n_panels])
+
+
 def plot_em_iterations(
     X,
     snapshots: Sequence[EMSnapshot] | Mapping[int, EMSnapshot],
@@ -395,17 +417,8 @@ def plot_em_iterations(
     snapshots : from :class:`EMRecorder` (indexed by t)
     iterations : which t to draw, e.g. (0, 1, 2, 3, 4, 5, 6, 20)
     """
-    nrows = -(-len(iterations) // ncols)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(panel_size * ncols, panel_size * nrows),
-        layout="constrained",
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
-    for ax, t in zip(axes.flat, iterations, strict=False):
+    fig, axes = panel_grid(len(iterations), ncols, panel_size, sharex=True, sharey=True)
+    for ax, t in zip(axes, iterations, strict=True):
         snap = snapshots[t]
         plot_gmm(
             X,
@@ -417,8 +430,6 @@ def plot_em_iterations(
             if t
             else f"start: ln p = {snap.log_likelihood:.1f}",
         )
-    for ax in axes.flat[len(iterations) :]:
-        ax.set_visible(False)
     fig.suptitle(suptitle)
     return fig
 
@@ -631,17 +642,8 @@ def plot_lloyd_iterations(
         and ``J(mu_old)`` of eq. (4.1) in the title.
     """
     X = np.asarray(X, dtype=np.float64)
-    nrows = -(-len(steps) // ncols)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(panel_size * ncols, panel_size * nrows),
-        layout="constrained",
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
-    for t, (ax, (mu_old, step)) in enumerate(zip(axes.flat, steps, strict=False)):
+    fig, axes = panel_grid(len(steps), ncols, panel_size, sharex=True, sharey=True)
+    for t, (ax, (mu_old, step)) in enumerate(zip(axes, steps, strict=True)):
         mu_old = np.asarray(mu_old, dtype=np.float64)
         plot_clusters(
             X,
@@ -660,8 +662,6 @@ def plot_lloyd_iterations(
             )
         if t:
             ax.get_legend().remove()
-    for ax in axes.flat[len(steps) :]:
-        ax.set_visible(False)
     fig.suptitle(suptitle)
     return fig
 
@@ -796,21 +796,11 @@ def plot_images(
     imgs = imgs.reshape(-1, *shape)
     m = len(imgs)
     ncols = max(1, min(ncols, m))
-    nrows = -(-m // ncols)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(panel_size * ncols + (0.8 if colorbar else 0.0), panel_size * nrows + 0.5),
-        layout="constrained",
-        squeeze=False,
-    )
+    fig, axes = panel_grid(m, ncols, panel_size, extra=(0.8 if colorbar else 0.0, 0.5))
     im = None
-    for k, ax in enumerate(axes.flat):
+    for k, ax in enumerate(axes):
         ax.set_xticks([])
         ax.set_yticks([])
-        if k >= m:
-            ax.set_visible(False)
-            continue
         im = ax.imshow(imgs[k], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
         if titles is not None:
             ax.set_title(titles[k], fontsize="small")

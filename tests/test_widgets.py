@@ -12,24 +12,11 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from _helpers import assert_static_view
 
 from emlib import datasets, gmm, plotting, widgets
 from emlib.densities import log_gaussian
 from emlib.em import run_em
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def assert_static_view(explorer):
-    """The explorer holds a drawn figure whose axes are titled and labelled, shown as a PNG."""
-    assert explorer.figure is not None
-    assert bytes(explorer.image.value).startswith(PNG_MAGIC)
-    for ax in explorer.figure.axes:
-        if ax.get_label() == "<colorbar>":
-            continue
-        assert ax.get_title()
-        assert ax.get_xlabel()
-        assert ax.get_ylabel()
 
 
 def test_jensen_explorer_draws_and_redraws():

@@ -14,24 +14,10 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from _helpers import assert_static_view
 
 from emlib import bernoulli, datasets, gmm, widgets
 from emlib.kmeans import KMeans, kmeans_plusplus
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def assert_static_view(explorer):
-    assert explorer.figure is not None
-    assert bytes(explorer.image.value).startswith(PNG_MAGIC)
-    for ax in explorer.figure.axes:
-        if ax.get_label() == "<colorbar>":
-            continue
-        assert ax.get_title(), "missing title"
-        if ax.images:  # an image panel: pixels, no axes to label
-            continue
-        assert ax.get_xlabel(), "missing x label"
-        assert ax.get_ylabel(), "missing y label"
 
 
 def redraws(explorer, control, value):

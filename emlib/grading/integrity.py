@@ -16,9 +16,10 @@ re-exports; the student's code is parsed, never run, in the grader's process.
 from __future__ import annotations
 
 import ast
-import importlib
 import re
 from dataclasses import dataclass
+
+from .inkernel import resolve
 
 _MAGIC = re.compile(r"^\s*[%!]")
 
@@ -93,21 +94,7 @@ def _dotted(node: ast.AST) -> tuple[str, ...] | None:
 
 def _resolve(dotted: str, packages: set[str]):
     """The object of a dotted name inside one of ``packages``, or None (never imports others)."""
-    parts = dotted.split(".")
-    if parts[0] not in packages:
-        return None
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except Exception:
-            continue
-        try:
-            for attr in parts[cut:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            return None
-        return obj
-    return None
+    return resolve(dotted) if dotted.split(".")[0] in packages else None
 
 
 def forbidden_references(nb, name: str, forbidden: tuple[str, ...]) -> list[Hit]:
