@@ -12,9 +12,16 @@ factor ``U = L^{-T}`` (a triangular inverse, never the inverse of ``Sigma``) whi
 
 from __future__ import annotations
 
+import functools
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from . import _validation as v
+from ._blas import one_blas_thread
+from ._cancellation import repair as repair_cancellation
 
 LOG_2PI = np.log(2.0 * np.pi)
 
@@ -22,10 +29,17 @@ LOG_2PI = np.log(2.0 * np.pi)
 # no sum containing 1.0 (a log-sum-exp, a row of responsibilities) can tell from 0.
 LOG_FLOOR = -600.0
 
-# Elements per block of the full-covariance E-step: the (K d, rows) whitened block (256 KiB)
-# stays in the core's cache between the product and the sum of squares (measured: 2^15 to 2^16
-# ran 3x faster than 2^17 for d = 2).
-_BLOCK_ELEMENTS = 1 << 15
+# Numbers per work buffer when an E- or M-step walks X in blocks of rows (see row_blocks): a
+# 1 MiB buffer stays in a core's cache between the product that fills it and the sums that
+# read it. Measured here, 2^15 to 2^19 run alike for d = 64; for d = 2 and d = 8, 2^17 ran
+# 10-20% faster than 2^15 and 2x faster than unblocked (n, K d) temporaries.
+_BLOCK_ELEMENTS = 1 << 17
+
+# The rows are shared among up to 4 threads (see map_rows), each given at least this many
+# numbers of work: below it, handing a part to a thread costs more than it saves.
+_CPUS = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+_THREADS = min(4, len(_CPUS))
+_WORK_PER_THREAD = 1 << 18
 
 
 def logsumexp(a, axis: int | None = -1, keepdims: bool = False) -> np.ndarray:
@@ -115,23 +129,57 @@ def log_gaussian_from_cholesky(
     if covariance_type == "full":
         maha = _mahalanobis_full(X, mu, U)
     elif covariance_type == "tied":
-        maha = _mahalanobis_tied(X, mu, U)
+        # Whitening by the shared factor leaves squared distances to the whitened means.
+        maha = _squared_distances(X, mu @ U, U)
+    elif covariance_type == "spherical":
+        maha = _squared_distances(X, mu)
+        maha *= U**2
     else:
-        prec = U**2 if covariance_type == "diag" else np.repeat((U**2)[:, None], d, axis=1)
-        maha = _mahalanobis_diag(X, mu, prec)
+        maha = _mahalanobis_diag(X, mu, U**2)
+    # Points close to a very narrow component: recompute the entries rounding spoiled.
+    repair_cancellation(X, mu, U, covariance_type, maha)
     maha *= -0.5
     maha += const
     return maha
 
 
-def _row_blocks(n: int, width: int):
-    """Slices of rows of X whose work arrays, ``width`` numbers per row, fit in a core's cache.
+def map_rows(fn, n: int, width: int) -> list:
+    """``[fn(part) for part in parts]`` for contiguous slices ``part`` covering ``range(n)``,
+    one per thread, ``width`` numbers of work per row deciding how many threads pay.
 
-    Blocks replace (n, width) temporaries by small buffers that stay in cache and are reused:
-    a fresh 10 MB temporary costs more in page faults than the arithmetic done on it.
+    BLAS runs on one thread meanwhile, and the threads share the rows instead: numpy lets go of
+    the GIL in its products and ufuncs, so the cores work side by side and meet once per call.
+    With two BLAS threads every one of the hundreds of block products of a step synchronises the
+    pair, and on a busy machine a descheduled partner stalls each one: a d = 64 fit (benchmark
+    W2) measured 3-30x slower whenever other work ran, and sharing the rows was as fast or
+    faster when the machine was quiet.
     """
-    rows = max(256, _BLOCK_ELEMENTS // width)
-    return rows, [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
+    parts = max(1, min(_THREADS, n * width // _WORK_PER_THREAD))
+    bounds = np.linspace(0, n, parts + 1).astype(int)
+    slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+    with one_blas_thread():
+        if parts == 1:
+            return [fn(slices[0])]
+        return list(_pool(os.getpid()).map(fn, slices))
+
+
+@functools.cache
+def _pool(pid: int) -> ThreadPoolExecutor:
+    # Kept for the process (a step makes a few calls); keyed by pid, as a forked child cannot
+    # use its parent's threads.
+    return ThreadPoolExecutor(_THREADS, thread_name_prefix="emlib")
+
+
+def row_blocks(rows: slice, width: int) -> tuple[int, list[slice]]:
+    """Blocks of ``rows`` whose work arrays, ``width`` numbers per row, fit in a core's cache.
+
+    Returns the largest block's length (to size the buffers) and the blocks. Blocks replace
+    (n, width) temporaries by small buffers that stay in cache and are reused: a fresh 10 MB
+    temporary costs more in page faults than the arithmetic done on it.
+    """
+    step = max(256, _BLOCK_ELEMENTS // width)
+    blocks = [slice(a, min(a + step, rows.stop)) for a in range(rows.start, rows.stop, step)]
+    return min(step, rows.stop - rows.start), blocks
 
 
 def _mahalanobis_full(X: np.ndarray, mu: np.ndarray, U: np.ndarray) -> np.ndarray:
@@ -150,61 +198,77 @@ def _mahalanobis_full(X: np.ndarray, mu: np.ndarray, U: np.ndarray) -> np.ndarra
     W[:, :d] = np.swapaxes(U, 1, 2).reshape(K * d, d)
     W[:, d] = -np.einsum("kd,kde->ke", mu, U).reshape(K * d)
     out = np.empty((K, n))
-    rows, blocks = _row_blocks(n, K * d)
-    # Samples as columns: the product and the sums then run along rows of length `rows`.
-    Xh = np.empty((d + 1, min(rows, n)))
-    Xh[d] = 1.0
-    Y = np.empty((K * d, min(rows, n)))
-    for b in blocks:
-        m = b.stop - b.start
-        Xh[:d, :m] = X[b].T
-        np.matmul(W, Xh[:, :m], out=Y[:, :m])
-        Yk = Y[:, :m].reshape(K, d, m)
-        np.einsum("kdm,kdm->km", Yk, Yk, out=out[:, b])
+
+    def whiten(rows: slice) -> None:
+        size, blocks = row_blocks(rows, K * d)
+        # Samples as columns: the product and the sums then run along rows of length `size`.
+        Xh = np.empty((d + 1, size))
+        Xh[d] = 1.0
+        Y = np.empty((K * d, size))
+        for b in blocks:
+            m = b.stop - b.start
+            Xh[:d, :m] = X[b].T
+            np.matmul(W, Xh[:, :m], out=Y[:, :m])
+            Yk = Y[:, :m].reshape(K, d, m)
+            np.einsum("kdm,kdm->km", Yk, Yk, out=out[:, b])
+
+    map_rows(whiten, n, K * d)
     return out.T
 
 
-def _mahalanobis_tied(X: np.ndarray, mu: np.ndarray, U: np.ndarray) -> np.ndarray:
-    """``||(x_i - mu_k) U||^2`` for one shared factor U, (n, K) Fortran-ordered.
+def _squared_distances(X: np.ndarray, M: np.ndarray, U: np.ndarray | None = None) -> np.ndarray:
+    """``||y_i - m_k||^2`` for ``y_i = x_i U`` (``x_i`` without U), (n, K) Fortran-ordered.
 
-    Whitening once, ``y = x U`` and ``m_k = mu_k U``, leaves squared Euclidean distances,
-    ``||y||^2 - 2 m_k . y + ||m_k||^2`` (one product per block), clipped at 0 against rounding.
+    ``||y||^2 - 2 m_k . y + ||m_k||^2``: one product per block of rows, clipped at 0 against
+    rounding.
     """
     n, d = X.shape
-    M = mu @ U
     mm = np.einsum("kd,kd->k", M, M)[:, None]
-    out = np.empty((mu.shape[0], n))
-    rows, blocks = _row_blocks(n, d)
-    Y = np.empty((min(rows, n), d))
-    for b in blocks:
-        m = b.stop - b.start
-        np.matmul(X[b], U, out=Y[:m])
-        np.matmul(M, Y[:m].T, out=out[:, b])
-        out[:, b] *= -2.0
-        out[:, b] += mm
-        out[:, b] += np.einsum("nd,nd->n", Y[:m], Y[:m])
-    np.maximum(out, 0.0, out=out)
+    out = np.empty((M.shape[0], n))
+
+    def distances(rows: slice) -> None:
+        size, blocks = row_blocks(rows, d)
+        Y = np.empty((size, d))
+        for b in blocks:
+            Yb = X[b] if U is None else np.matmul(X[b], U, out=Y[: b.stop - b.start])
+            ob = out[:, b]
+            np.matmul(M, Yb.T, out=ob)
+            ob *= -2.0
+            ob += mm
+            ob += np.einsum("nd,nd->n", Yb, Yb)
+            np.maximum(ob, 0.0, out=ob)
+
+    map_rows(distances, n, M.shape[0] * d)
     return out.T
 
 
 def _mahalanobis_diag(X: np.ndarray, mu: np.ndarray, prec: np.ndarray) -> np.ndarray:
     """``sum_j prec_kj (x_ij - mu_kj)^2`` for (K, d) precisions, (n, K) Fortran-ordered.
 
-    ``x^2 . P - 2 x . (P mu) + mu . P mu`` is one product per block in the coordinates
-    ``[x^2, x]``, clipped at 0 against rounding.
+    ``x^2 . P - 2 x . (P mu) + mu . P mu``: two products per block of rows, the squares of the
+    block held in a reused buffer; clipped at 0 against rounding.
     """
     n, d = X.shape
-    A = np.concatenate([prec, -2.0 * mu * prec], axis=1)
-    out = np.empty((mu.shape[0], n))
-    rows, blocks = _row_blocks(n, 2 * d)
-    Z = np.empty((min(rows, n), 2 * d))
-    for b in blocks:
-        m = b.stop - b.start
-        np.multiply(X[b], X[b], out=Z[:m, :d])
-        Z[:m, d:] = X[b]
-        np.matmul(A, Z[:m].T, out=out[:, b])
-    out += np.einsum("kd,kd->k", mu * mu, prec)[:, None]
-    np.maximum(out, 0.0, out=out)
+    K = mu.shape[0]
+    P_mu = -2.0 * mu * prec
+    c = np.einsum("kd,kd->k", mu * mu, prec)[:, None]
+    out = np.empty((K, n))
+
+    def distances(rows: slice) -> None:
+        size, blocks = row_blocks(rows, d)
+        X2 = np.empty((size, d))
+        cross = np.empty((K, size))
+        for b in blocks:
+            m = b.stop - b.start
+            ob = out[:, b]
+            np.multiply(X[b], X[b], out=X2[:m])
+            np.matmul(prec, X2[:m].T, out=ob)
+            np.matmul(P_mu, X[b].T, out=cross[:, :m])
+            ob += cross[:, :m]
+            ob += c
+            np.maximum(ob, 0.0, out=ob)
+
+    map_rows(distances, n, 2 * K * d)
     return out.T
 
 

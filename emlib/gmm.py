@@ -15,10 +15,11 @@ import numpy as np
 from . import _validation as v
 from .densities import (
     LOG_FLOOR,
-    _row_blocks,
     log_gaussian_from_cholesky,
     logsumexp,
+    map_rows,
     precision_cholesky,
+    row_blocks,
 )
 from .em import EmptyComponentWarning
 from .kmeans import KMeans, kmeans_plusplus, lloyd_step
@@ -112,7 +113,8 @@ def e_step(X, params: GMMParams) -> tuple[np.ndarray, float]:
 
     Returns
     -------
-    resp : array, shape (n, K), rows summing to 1
+    resp : array, shape (n, K), rows summing to 1; stored column by column (Fortran order), so
+        that the M-step's sums over samples read each component's column contiguously
     log_likelihood : float, ``sum_i log p(x_i | theta)`` (eq. (3.3))
     """
     X = v.check_X(X)
@@ -202,7 +204,8 @@ def m_step(X, resp, covariance_type: str = "full", reg_covar: float = 1e-6) -> G
     empty = N_k < 10 * np.finfo(np.float64).eps
     if empty.any():
         resp, N_k = _reseed_empty(X, resp, N_k, empty)
-    mu = (resp.T @ X) / N_k[:, None]
+    n, d = X.shape
+    mu = sum(map_rows(lambda rows: resp[rows].T @ X[rows], n, N_k.size * d)) / N_k[:, None]
     Sigma = _covariances(X, resp, N_k, mu, covariance_type, reg_covar)
     return GMMParams(N_k / N_k.sum(), mu, Sigma, covariance_type)
 
@@ -213,7 +216,7 @@ def _covariances(X, resp, N_k, mu, covariance_type, reg_covar):
     K = mu.shape[0]
     if covariance_type == "full":
         # sqrt(r) (x - mu) gives the weighted scatter as D^T D: symmetric and PSD exactly.
-        Sigma = _scatter(X, mu, np.sqrt(resp.T, order="C"))
+        Sigma = _scatter(X, mu, resp)
         Sigma /= N_k[:, None, None]
         Sigma.reshape(K, d * d)[:, :: d + 1] += reg_covar
         return Sigma
@@ -229,52 +232,64 @@ def _covariances(X, resp, N_k, mu, covariance_type, reg_covar):
         Sigma = (Sigma + Sigma.T) / 2
         Sigma.flat[:: d + 1] += reg_covar
         return Sigma
-    second = np.zeros((K, d))
-    resp_T = resp.T
-    for b, Xt in _transposed_blocks(X):
-        Xt -= c[:, None]
-        Xt *= Xt
-        second += resp_T[:, b] @ Xt.T
-    var = second / N_k[:, None] - m * m
-    np.maximum(var, 0.0, out=var)
-    if covariance_type == "diag":
-        return var + reg_covar
-    return var.mean(axis=1) + reg_covar
+    if covariance_type == "spherical":
+        # Eq. (3.9) needs only ||x_i - c||^2: one number per sample.
+        sq = np.empty(n)
+
+        def squares(rows: slice) -> None:
+            size, blocks = row_blocks(rows, d)
+            Z = np.empty((size, d))
+            for b in blocks:
+                Zb = np.subtract(X[b], c, out=Z[: b.stop - b.start])
+                np.einsum("nd,nd->n", Zb, Zb, out=sq[b])
+
+        map_rows(squares, n, d)
+        var = (resp.T @ sq / N_k - np.einsum("kd,kd->k", m, m)) / d
+        return np.maximum(var, 0.0) + reg_covar
+
+    def second_moments(rows: slice) -> np.ndarray:
+        size, blocks = row_blocks(rows, d)
+        Z = np.empty((size, d))
+        second = np.zeros((K, d))
+        for b in blocks:
+            Zb = np.subtract(X[b], c, out=Z[: b.stop - b.start])
+            Zb *= Zb
+            second += resp[b].T @ Zb
+        return second
+
+    var = sum(map_rows(second_moments, n, K * d)) / N_k[:, None] - m * m
+    return np.maximum(var, 0.0) + reg_covar
 
 
-def _scatter(X, centres, sqrt_w):
-    """``sum_i w_ki (x_i - c_k)(x_i - c_k)^T`` for every centre, shape (K, d, d).
+def _scatter(X, centres, resp):
+    """``sum_i r_ik (x_i - c_k)(x_i - c_k)^T`` for every centre c_k, shape (K, d, d).
 
-    ``sqrt_w`` is (K, n), C-ordered, or None for unit weights. Each block of rows is transposed
-    once into a (d, rows) buffer: subtracting a centre and scaling by sqrt(w) then run along
-    contiguous rows (numpy broadcasts a length-d vector over short rows several times slower),
-    and ``D @ D.T`` of a block is one symmetric rank-k product (BLAS syrk), which leaves the
-    result exactly symmetric.
+    ``resp`` is (n, K), or None for unit weights. Each block of rows is transposed once into a
+    (d, rows) buffer: subtracting a centre and scaling by sqrt(r) then run along contiguous rows
+    (numpy broadcasts a length-d vector over short rows several times slower), and the block's
+    ``D @ D.T`` is one symmetric rank-k product (BLAS syrk), which leaves the sum exactly
+    symmetric and positive semi-definite.
     """
-    K, d = centres.shape
-    S = np.zeros((K, d, d))
-    D = None
-    for b, Xt in _transposed_blocks(X):
-        if D is None:
-            D = np.empty_like(Xt)
-        Db = D[:, : Xt.shape[1]]
-        for k in range(K):
-            np.subtract(Xt, centres[k][:, None], out=Db)
-            if sqrt_w is not None:
-                Db *= sqrt_w[k, b]
-            S[k] += Db @ Db.T
-    return S
-
-
-def _transposed_blocks(X):
-    """Yield ``(rows, X[rows].T)``, the transpose copied into one reused (d, rows) buffer."""
     n, d = X.shape
-    rows, blocks = _row_blocks(n, d)
-    buf = np.empty((d, min(rows, n)))
-    for b in blocks:
-        Xt = buf[:, : b.stop - b.start]
-        Xt[...] = X[b].T
-        yield b, Xt
+    K = centres.shape[0]
+
+    def scatter(rows: slice) -> np.ndarray:
+        size, blocks = row_blocks(rows, d)
+        Xt, D = np.empty((d, size)), np.empty((d, size))
+        S = np.zeros((K, d, d))
+        for b in blocks:
+            m = b.stop - b.start
+            Xt[:, :m] = X[b].T
+            sqrt_r = None if resp is None else np.sqrt(resp[b].T)
+            Db = D[:, :m]
+            for k in range(K):
+                np.subtract(Xt[:, :m], centres[k][:, None], out=Db)
+                if sqrt_r is not None:
+                    Db *= sqrt_r[k]
+                S[k] += Db @ Db.T
+        return S
+
+    return sum(map_rows(scatter, n, K * d * d))
 
 
 def _reseed_empty(X, resp, N_k, empty):
