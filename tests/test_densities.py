@@ -104,3 +104,27 @@ def test_log_bernoulli_784_pixels_and_exact_zero_one(rng):
     assert got[1, 0] == -np.inf  # a pixel that theta calls impossible
     np.testing.assert_allclose(got[:, 1], 2 * np.log(0.5))
     assert not np.isnan(got).any()
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+@pytest.mark.parametrize("offset", [0.0, 5.0, 1e4])
+def test_points_near_a_collapsed_component_keep_their_digits(rng, covariance_type, offset):
+    """A component of variance 1e-20 at mu far from the origin: the fast forms cancel, the
+    entries near it are recomputed from x - mu (the singularity of notebook 06)."""
+    d, K = 3, 2
+    mu = offset + rng.normal(size=(K, d))
+    tiny = 1e-20
+    Sigma = {
+        "full": np.stack([tiny * np.eye(d), np.eye(d)]),
+        "diag": np.array([np.full(d, tiny), np.ones(d)]),
+        "spherical": np.array([tiny, 1.0]),
+        "tied": tiny * np.eye(d),
+    }[covariance_type]
+    X = np.vstack([mu[0] + 1e-10 * rng.normal(size=(20, d)), mu[1] + rng.normal(size=(5, d))])
+    got = log_gaussian(X, mu, Sigma, covariance_type)
+    dense = dense_covariances(Sigma, covariance_type, K, d)
+    for k in range(K):
+        diff = X - mu[k]
+        maha = np.einsum("nd,de,ne->n", diff, np.linalg.inv(dense[k]), diff)
+        want = -0.5 * (d * np.log(2 * np.pi) + np.linalg.slogdet(dense[k])[1] + maha)
+        np.testing.assert_allclose(got[:, k], want, rtol=1e-9)
