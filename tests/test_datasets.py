@@ -7,7 +7,7 @@ import struct
 
 import numpy as np
 import pytest
-from _helpers import random_sigma
+from _helpers import dense_covariances, random_sigma
 from scipy import stats
 from sklearn.datasets import load_digits
 
@@ -31,16 +31,6 @@ def raises(exc, message):
 # ---------------------------------------------------------------- make_mixture
 
 
-def full_covariances(Sigma, covariance_type, K, d):
-    if covariance_type == "full":
-        return Sigma
-    if covariance_type == "tied":
-        return np.repeat(Sigma[None], K, axis=0)
-    if covariance_type == "diag":
-        return np.stack([np.diag(s) for s in Sigma])
-    return Sigma[:, None, None] * np.eye(d)
-
-
 @pytest.mark.parametrize("covariance_type", TYPES)
 def test_make_mixture_recovers_its_parameters(rng, covariance_type):
     K, d, n = 3, 3, 150_000
@@ -53,7 +43,7 @@ def test_make_mixture_recovers_its_parameters(rng, covariance_type):
     N_k = np.bincount(sample.z, minlength=K)
     # Weights, means and covariances within 5 standard errors of the truth.
     assert (np.abs(N_k / n - pi) <= 5 * np.sqrt(pi * (1 - pi) / n)).all()
-    S = full_covariances(Sigma, covariance_type, K, d)
+    S = dense_covariances(Sigma, covariance_type, K, d)
     for k in range(K):
         Xk = sample.X[sample.z == k]
         se_mean = np.sqrt(np.diag(S[k]) / N_k[k])

@@ -2,24 +2,13 @@
 
 import numpy as np
 import pytest
-from _helpers import random_sigma
+from _helpers import dense_covariances, random_sigma
 from scipy import stats
 from scipy.special import logsumexp as scipy_logsumexp
 
 from emlib.densities import log_bernoulli, log_gaussian, logsumexp
 
 TYPES = ["full", "diag", "spherical", "tied"]
-
-
-def dense_covariances(Sigma, covariance_type, K, d):
-    """The (K, d, d) matrices that each covariance type stands for."""
-    if covariance_type == "full":
-        return Sigma
-    if covariance_type == "tied":
-        return np.repeat(Sigma[None], K, axis=0)
-    if covariance_type == "diag":
-        return np.stack([np.diag(s) for s in Sigma])
-    return np.stack([s * np.eye(d) for s in Sigma])
 
 
 @pytest.mark.parametrize("covariance_type", TYPES)

@@ -253,3 +253,12 @@ def choice_set(labels: Sequence[str]) -> Comparator:
         )
 
     return compare
+
+
+def misclassified(label: str, truth) -> Callable[[Any, Any], bool]:
+    """``Mistake.matches`` for a choice exercise: statement ``label`` classified the wrong way
+    (chosen though false, or left out though true) in a well-formed answer."""
+    truth = frozenset(truth)
+    return lambda answer, inputs: (
+        isinstance(answer, (set, frozenset, list, tuple)) and ((label in answer) != (label in truth))
+    )

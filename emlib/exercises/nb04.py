@@ -29,7 +29,7 @@ from scipy import stats
 from ..gmm import GMMParams
 from ..kmeans import kmeans_plusplus as _kmeans_plusplus_reference
 from ..kmeans import lloyd_step as _lloyd_step_reference
-from .compare import choice_set, close, record, whole_number
+from .compare import choice_set, close, misclassified, record, whole_number
 from .spec import Exercise, Mistake, Verdict
 
 # ---------------------------------------------------------------------------------------------
@@ -519,10 +519,7 @@ def _flip(label: str) -> Callable[[], set]:
 
 
 def _misclassified(label: str) -> Callable:
-    return lambda answer, inputs: (
-        isinstance(answer, (set, frozenset, list, tuple))
-        and ((label in answer) != (label in _EPS_TRUE))
-    )
+    return misclassified(label, _EPS_TRUE)
 
 
 EPS_LIMIT = Exercise(

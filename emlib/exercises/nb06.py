@@ -26,7 +26,7 @@ import numpy as np
 
 from ..em import ConvergenceWarning, EmptyComponentWarning
 from ..gmm import GaussianMixture
-from .compare import choice_set, close, record, whole_number
+from .compare import choice_set, close, misclassified, record, whole_number
 from .spec import Exercise, Mistake, Verdict
 
 # ---------------------------------------------------------------------------------------------
@@ -427,10 +427,7 @@ _PRACTICE_FEEDBACK = {
 
 
 def _misclassified(label: str) -> Callable:
-    return lambda answer, inputs: (
-        isinstance(answer, (set, frozenset, list, tuple))
-        and ((label in answer) != (label in _PRACTICE_TRUE))
-    )
+    return misclassified(label, _PRACTICE_TRUE)
 
 
 PRACTICE = Exercise(
