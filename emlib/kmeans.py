@@ -7,23 +7,36 @@ sample, ``N_k`` (K,) the cluster sizes, and J the objective of eq. (4.1),
 
 which scikit-learn calls the inertia. Squared distances come from matrix products,
 ``||x||^2 - 2 x.mu + ||mu||^2`` clipped at 0, on data centred at their mean (distances do not
-change under a shift, and centring keeps the expansion accurate far from the origin).
+change under a shift, and centring keeps the expansion accurate far from the origin). Lloyd's
+assignment runs over blocks of rows shared among a few threads (see :func:`_prepared`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
 
 from . import _validation as v
+from ._blas import THREADS as _THREADS
 from ._blas import one_blas_thread
 from .em import ConvergenceWarning, EmptyComponentWarning
 
 _EPS = np.finfo(np.float64).eps
-# Distances are computed for blocks of about this many (sample, centre) pairs: 2 MB of float64.
-_BLOCK = 2**18
+# Distances are computed for blocks of about this many (sample, centre) pairs, 512 KB of float64,
+# so that a block stays in a core's L2 cache from the product that writes it to the argmin.
+_BLOCK = 2**16
+# k-means++ draws from cumulative sums over blocks of this many weights (see _draw).
+_DRAW_BLOCK = 1024
+# Lloyd's rows are shared among threads, each given at least _PAIRS_PER_THREAD (sample, centre)
+# pairs: numpy lets go of the GIL in the product, argmin and take. At most 4, as the
+# Python between those calls holds the GIL.
+_PAIRS_PER_THREAD = 2**18
 
 
 class LloydStep(NamedTuple):
@@ -109,14 +122,8 @@ def _d2_seeding(Xc: np.ndarray, xx: np.ndarray, K: int, rng: np.random.Generator
     indices[0] = rng.integers(n)
     closest = _sq_distances_to(Xc, xx, indices[0], rounding)
     for k in range(1, K):
-        cum = np.cumsum(closest)
-        if cum[-1] > 0:
-            # The first i with cum[i] > u has closest[i] > 0 and is drawn with probability
-            # closest[i] / cum[-1]; u can round up to cum[-1] itself, hence the guard.
-            i = int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
-            if i == n:
-                i = int(np.flatnonzero(closest)[-1])
-        else:
+        i = _draw(closest, rng.random())
+        if i is None:  # every sample sits on a chosen centre
             free = np.ones(n, dtype=bool)
             free[indices[:k]] = False
             i = int(rng.choice(np.flatnonzero(free)))
@@ -125,53 +132,119 @@ def _d2_seeding(Xc: np.ndarray, xx: np.ndarray, K: int, rng: np.random.Generator
     return indices
 
 
+def _draw(weights: np.ndarray, u: float) -> int | None:
+    """Index i with probability ``weights[i] / sum(weights)`` for u uniform in [0, 1): the first i
+    whose cumulative weight exceeds ``u * sum(weights)``, so never a zero weight; None if every
+    weight is 0.
+
+    A cumulative sum is sequential (each addition waits for the one before), so it runs in two
+    levels, over the totals of blocks of ``_DRAW_BLOCK`` weights, then inside the chosen block:
+    about n / 1024 + 1024 additions in a chain instead of n.
+    """
+    starts = np.arange(0, len(weights), _DRAW_BLOCK)
+    cum = np.cumsum(np.add.reduceat(weights, starts))
+    if cum[-1] <= 0:
+        return None
+    target = u * cum[-1]
+    b = _first_above(cum, target)
+    inside = np.cumsum(weights[starts[b] : starts[b] + _DRAW_BLOCK])
+    return int(starts[b]) + _first_above(inside, target - (cum[b - 1] if b else 0.0))
+
+
+def _first_above(cum: np.ndarray, target: float) -> int:
+    """The first i with ``cum[i] > target`` in a cumulative sum of weights >= 0, at most the first
+    i with ``cum[i] = cum[-1]`` (the last positive weight), as ``target`` can round up to or past
+    ``cum[-1]``: the weight of i is positive either way."""
+    return min(int(np.searchsorted(cum, target, side="right")), int(np.searchsorted(cum, cum[-1])))
+
+
 def _sq_distances_to(Xc: np.ndarray, xx: np.ndarray, i: int, rounding: float) -> np.ndarray:
     """``||x_j - x_i||^2`` for all j, shape (n,), with rounding noise set to exactly 0."""
-    d2 = Xc @ Xc[i]
-    d2 *= -2.0
-    d2 += xx
-    d2 += xx[i]
-    d2[d2 <= rounding * (xx + xx[i])] = 0.0
+    norms = xx + xx[i]
+    d2 = Xc @ (-2.0 * Xc[i])  # scaling by -2 is exact
+    d2 += norms
+    norms *= rounding
+    d2[d2 <= norms] = 0.0
     d2[i] = 0.0
     return d2
 
 
-def _assign(Xc: np.ndarray, xx: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest centre and squared distance to it for every sample, by matrix products.
+class _Data(NamedTuple):
+    """Centred data in the forms every Lloyd step reads, built once per fit by :func:`_prepared`:
+    Xh (n, d + 1) ``[x_i - mean, 1]``, homogeneous coordinates; xx (n,) ``||x_i - mean||^2``;
+    columns (d, n) the centred features as contiguous rows for ``np.add.at`` (None if K <= d);
+    rows, one slice of rows per thread; run, ``map`` over those threads."""
 
-    ``||x||^2`` does not change the argmin, so it is added only to the winning column. The
-    product runs over blocks of rows whose (rows, K) block of distances stays in cache: with K
-    in the tens, one (n, K) block would make every later pass over it a trip to memory.
+    Xh: np.ndarray
+    xx: np.ndarray
+    columns: np.ndarray | None
+    rows: list[slice]
+    run: Callable
+
+
+@contextlib.contextmanager
+def _prepared(Xc: np.ndarray, xx: np.ndarray, K: int):
+    """The :class:`_Data` of centred ``Xc`` for K centres, and the threads that share its rows.
+
+    BLAS runs on one thread: each product is small (one block of rows), so what pays is threads
+    over blocks of rows, each running its own products and argmins.
     """
-    n, K = Xc.shape[0], mu.shape[0]
-    m2 = -2.0 * mu.T
-    mm = _row_norms(mu)
-    labels = np.empty(n, dtype=np.intp)
-    d2 = np.empty(n)
-    rows = max(256, _BLOCK // K)
-    for s in range(0, n, rows):
-        G = Xc[s : s + rows] @ m2
-        G += mm
-        block = G.argmin(axis=1)
-        labels[s : s + rows] = block
-        d2[s : s + rows] = np.take_along_axis(G, block[:, None], axis=1)[:, 0]
-    d2 += xx
+    n, d = Xc.shape
+    n_threads = max(1, min(_THREADS, n * K // _PAIRS_PER_THREAD, n))
+    bounds = np.linspace(0, n, n_threads + 1).astype(int)
+    rows = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+    Xh = np.hstack([Xc, np.ones((n, 1))])
+    columns = np.ascontiguousarray(Xc.T) if K > d else None
+    with one_blas_thread(), ThreadPoolExecutor(n_threads) as pool:
+        yield _Data(Xh, xx, columns, rows, pool.map if n_threads > 1 else map)
+
+
+def _assign(data: _Data, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centre (the first on ties, as ``np.argmin``) and squared distance to it for every
+    sample, shapes (n,) and (n,).
+
+    One product in homogeneous coordinates, ``[x, 1] @ [-2 mu^T; ||mu||^2]``, gives
+    ``||mu_k||^2 - 2 x.mu_k`` for every k; ``||x||^2`` does not change the argmin, so it is added
+    to the winning column only. The rows go block by block through one reused (rows, K) buffer
+    that stays in cache: with K in the tens, an (n, K) array would make every pass over it a trip
+    to memory. Each thread takes one slice of ``data.rows``.
+    """
+    n, K = len(data.xx), len(mu)
+    W = np.vstack([-2.0 * mu.T, _row_norms(mu)])
+    labels, d2 = np.empty(n, dtype=np.intp), np.empty(n)
+
+    def nearest(part: slice) -> None:
+        Xh, z_part, d2_part = data.Xh[part], labels[part], d2[part]
+        rows = max(256, _BLOCK // K)
+        G = np.empty((min(rows, len(Xh)), K))
+        offsets = np.arange(len(G)) * K  # where the rows of G start in G.ravel()
+        for s in range(0, len(Xh), rows):
+            z = z_part[s : s + rows]
+            g = G[: len(z)]
+            np.matmul(Xh[s : s + rows], W, out=g)
+            g.argmin(axis=1, out=z)
+            g.take(offsets[: len(z)] + z, out=d2_part[s : s + rows])
+
+    list(data.run(nearest, data.rows))
+    d2 += data.xx
     np.maximum(d2, 0.0, out=d2)
     return labels, d2
 
 
-def _cluster_sums(Xc: np.ndarray, labels: np.ndarray, K: int, columns) -> np.ndarray:
+def _cluster_sums(data: _Data, labels: np.ndarray, K: int) -> np.ndarray:
     """``sum_{i: z_i = k} x_i`` for every cluster, shape (K, d).
 
     For K <= d, the product of the (K, n) one-hot matrix (the hard responsibilities) with X;
-    for more clusters than features, one ``np.bincount`` per feature over ``columns``, the
-    contiguous (d, n) transpose, which costs O(n d) whatever K.
+    for more clusters than features, ``sums[k, j] += x_ij`` for every i with z_i = k, one
+    unbuffered ``np.add.at`` per feature over ``data.columns``, O(n d) whatever K (1.6x faster
+    here than ``np.bincount`` with weights; neither gained from threads).
     """
-    if K <= Xc.shape[1]:
-        return (labels == np.arange(K)[:, None]).astype(np.float64) @ Xc
-    if columns is None:
-        columns = np.ascontiguousarray(Xc.T)
-    return np.stack([np.bincount(labels, weights=c, minlength=K) for c in columns], axis=1)
+    if data.columns is None:
+        return (labels == np.arange(K)[:, None]).astype(np.float64) @ data.Xh[:, :-1]
+    sums = np.zeros((len(data.columns), K))
+    for sums_j, x_j in zip(sums, data.columns, strict=True):
+        np.add.at(sums_j, labels, x_j)
+    return sums.T
 
 
 def lloyd_step(X, mu) -> LloydStep:
@@ -208,20 +281,19 @@ def lloyd_step(X, mu) -> LloydStep:
     K = v.check_n_components(len(mu) if np.ndim(mu) else 1, n, name="len(mu)")
     mu = v.check_means(mu, K, d)
     Xc, mean, xx = _centre(X)
-    with one_blas_thread():
-        step = _lloyd_step(Xc, xx, mu - mean)
+    with _prepared(Xc, xx, K) as data:
+        step = _lloyd_step(data, mu - mean)
     return LloydStep(step.mu + mean, step.labels, step.inertia)
 
 
-def _lloyd_step(Xc: np.ndarray, xx: np.ndarray, mu: np.ndarray, columns=None) -> LloydStep:
-    """:func:`lloyd_step` on centred data ``Xc`` with row norms ``xx`` and centred ``mu``;
-    ``columns`` is ``Xc.T`` made contiguous, or None (see :func:`_cluster_sums`)."""
+def _lloyd_step(data: _Data, mu: np.ndarray) -> LloydStep:
+    """:func:`lloyd_step` on prepared centred data and centred ``mu``."""
     K = mu.shape[0]
-    labels, d2 = _assign(Xc, xx, mu)
-    sums = _cluster_sums(Xc, labels, K, columns)
+    labels, d2 = _assign(data, mu)
+    sums = _cluster_sums(data, labels, K)
     N_k = np.bincount(labels, minlength=K).astype(np.float64)
     if (N_k == 0).any():
-        sums, N_k = _reseed_empty(Xc, labels, d2, sums, N_k)
+        sums, N_k = _reseed_empty(data.Xh[:, :-1], labels, d2, sums, N_k)
     return LloydStep(sums / N_k[:, None], labels, float(d2.sum()))
 
 
@@ -258,7 +330,7 @@ class _Run(NamedTuple):
     converged: bool
 
 
-def _lloyd(Xc, xx, mu, max_iter: int, tol: float) -> _Run:
+def _lloyd(data: _Data, mu: np.ndarray, max_iter: int, tol: float) -> _Run:
     """Lloyd steps from ``mu`` until the assignment repeats or the centres settle.
 
     Stops when the labels equal the previous step's (the centres can no longer move) or when
@@ -267,9 +339,8 @@ def _lloyd(Xc, xx, mu, max_iter: int, tol: float) -> _Run:
     """
     history = []
     labels_old = None
-    columns = np.ascontiguousarray(Xc.T) if mu.shape[0] > Xc.shape[1] else None
     for n_iter in range(1, max_iter + 1):
-        step = _lloyd_step(Xc, xx, mu, columns)
+        step = _lloyd_step(data, mu)
         history.append(step.inertia)
         if labels_old is not None and np.array_equal(step.labels, labels_old):
             # Same partition as the step before, so step.mu is mu: J(mu_t) = J(mu_{t-1}).
@@ -281,7 +352,7 @@ def _lloyd(Xc, xx, mu, max_iter: int, tol: float) -> _Run:
             break
     else:
         n_iter, shift = max_iter, np.inf
-    labels, d2 = _assign(Xc, xx, mu)
+    labels, d2 = _assign(data, mu)
     history.append(float(d2.sum()))
     return _Run(mu, labels, np.asarray(history), n_iter, shift <= tol)
 
@@ -365,9 +436,9 @@ class KMeans:
             init = v.check_means(self.init, K, d, name="init")
         rng = v.check_random_state(self.random_state)
         Xc, mean, xx = _centre(X)
-        tol = self.tol * float(np.mean(np.var(Xc, axis=0)))
+        tol = self.tol * float(xx.mean()) / d  # mean(var(X, axis=0)): Xc is centred
         best = None
-        with one_blas_thread():
+        with _prepared(Xc, xx, K) as data:
             for _ in range(self.n_init):
                 if kind == "kmeans++":
                     mu0 = Xc[_d2_seeding(Xc, xx, K, rng)]
@@ -375,7 +446,7 @@ class KMeans:
                     mu0 = Xc[rng.choice(n, size=K, replace=False)]
                 else:
                     mu0 = init - mean
-                run = _lloyd(Xc, xx, mu0, self.max_iter, tol)
+                run = _lloyd(data, mu0, self.max_iter, tol)
                 if best is None or run.history[-1] < best.history[-1]:
                     best = run
         if not best.converged and self.tol > 0:
@@ -406,4 +477,5 @@ class KMeans:
         X = v.check_X(X)
         v.check_n_features(X, self.n_features_in_, "the fitted KMeans")
         Xc = X - self._mean
-        return _assign(Xc, _row_norms(Xc), self.cluster_centers_ - self._mean)[0]
+        with _prepared(Xc, _row_norms(Xc), len(self.cluster_centers_)) as data:
+            return _assign(data, self.cluster_centers_ - self._mean)[0]

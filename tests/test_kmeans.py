@@ -48,11 +48,15 @@ X5 = np.array([0.0, 1.0, 3.0, 7.0, 12.0])
 N_DRAWS = 20_000
 
 
-@pytest.fixture(scope="module")
-def first_two_draws():
-    """(first, second) index of 20,000 seeded k-means++ draws of K = 2 on five 1-D points."""
+@pytest.fixture(scope="module", params=[None, 2], ids=["one-block", "blocks-of-two"])
+def first_two_draws(request):
+    """(first, second) index of 20,000 seeded k-means++ draws of K = 2 on five 1-D points, the
+    cumulative weights in one block or in blocks of two (see ``kmeans._draw``)."""
     gen = np.random.default_rng(4)
-    pairs = np.array([kmeans_plusplus(X5, 2, random_state=gen)[1] for _ in range(N_DRAWS)])
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param is not None:
+            patch.setattr(kmeans_module, "_DRAW_BLOCK", request.param)
+        pairs = np.array([kmeans_plusplus(X5, 2, random_state=gen)[1] for _ in range(N_DRAWS)])
     counts = np.zeros((5, 5), dtype=int)
     np.add.at(counts, (pairs[:, 0], pairs[:, 1]), 1)
     return counts
@@ -82,6 +86,32 @@ def test_second_centre_follows_d2_weighting(first_two_draws):
     # The same test tells D² from D weighting: it has the power to fail.
     p_wrong = chisquare(counts[off], conditional_expected(counts, np.sqrt(D2)), ddof=4).pvalue
     assert p_wrong < 1e-10
+
+
+# Weights summing to 8 (exact sums), in blocks of three: [0, 2, 0] [1, 0, 0] [4, 1, 0] [0, 0].
+WEIGHTS = np.array([0.0, 2.0, 0.0, 1.0, 0.0, 0.0, 4.0, 1.0, 0.0, 0.0, 0.0])
+
+
+def test_draw_in_blocks_is_the_first_index_above_u_times_the_total(monkeypatch):
+    monkeypatch.setattr(kmeans_module, "_DRAW_BLOCK", 3)
+    cum = np.cumsum(WEIGHTS)
+    for u in [*(np.arange(64) / 64), np.nextafter(1.0, 0.0)]:  # every block boundary included
+        i = kmeans_module._draw(WEIGHTS, u)
+        assert i == min(np.searchsorted(cum, u * 8.0, side="right"), 7)
+        assert WEIGHTS[i] > 0
+    assert kmeans_module._draw(WEIGHTS, 0.25) == 3  # cum = 2 ends the first block: next weight
+    # u * total rounded up to the total: the last positive weight, at both levels
+    assert kmeans_module._draw(WEIGHTS, 1.0) == 7
+    assert kmeans_module._draw(np.zeros(7), 0.5) is None
+
+
+def test_draw_in_blocks_follows_the_weights(monkeypatch):
+    monkeypatch.setattr(kmeans_module, "_DRAW_BLOCK", 3)
+    u = np.random.default_rng(8).random(8000)
+    counts = np.bincount([kmeans_module._draw(WEIGHTS, x) for x in u], minlength=len(WEIGHTS))
+    assert counts[WEIGHTS == 0].sum() == 0
+    positive = WEIGHTS > 0
+    assert chisquare(counts[positive], 8000 * WEIGHTS[positive] / 8.0).pvalue > 1e-3
 
 
 def test_kmeans_plusplus_returns_distinct_samples_reproducibly(rng):
@@ -146,10 +176,14 @@ def test_kmeans_on_identical_points_has_no_nan():
 # ---------------------------------------------------------------- one Lloyd step (eqs. (4.2)-(4.3))
 
 
+@pytest.mark.parametrize("threads", [1, 2], ids=["one-thread", "two-threads"])
 @pytest.mark.parametrize("block", [2**18, 300], ids=["one-block", "many-blocks"])
 @pytest.mark.parametrize(("d", "K"), [(3, 4), (6, 4)], ids=["K>d-bincount", "K<=d-one-hot"])
-def test_lloyd_step_matches_a_naive_loop(rng, monkeypatch, block, d, K):
+def test_lloyd_step_matches_a_naive_loop(rng, monkeypatch, threads, block, d, K):
     monkeypatch.setattr(kmeans_module, "_BLOCK", block)  # 300 pairs: blocks of 256 rows
+    # two threads: 350 rows each, a full block of 256 rows and a partial one
+    monkeypatch.setattr(kmeans_module, "_THREADS", threads)
+    monkeypatch.setattr(kmeans_module, "_PAIRS_PER_THREAD", 1)
     X = blobs(rng, 700, d, K)
     mu = X[rng.choice(700, K, replace=False)] + 0.1
     step = lloyd_step(X, mu)
@@ -244,6 +278,36 @@ def test_lloyd_agrees_with_sklearn_from_the_same_centres(spec, tol):
         assert ours.n_iter_ == sk.n_iter_
         np.testing.assert_array_equal(ours.labels_, sk.labels_)
         np.testing.assert_allclose(ours.cluster_centers_, sk.cluster_centers_, rtol=1e-10, atol=1e-9)
+
+
+def test_lloyd_agrees_with_sklearn_on_rows_shared_among_threads(monkeypatch):
+    """The benchmark's shape (d = 16, K = 50), scaled down, with the rows split among three
+    threads."""
+    monkeypatch.setattr(kmeans_module, "_THREADS", 3)
+    monkeypatch.setattr(kmeans_module, "_PAIRS_PER_THREAD", 2**14)
+    X = blobs(np.random.default_rng(50), 6000, 16, 50, spread=2.0)
+    init, _ = kmeans_plusplus(X, 50, random_state=0)
+    ours = KMeans(50, init=init, max_iter=30, tol=0).fit(X)
+    sk = SkKMeans(50, init=init, n_init=1, algorithm="lloyd", max_iter=30, tol=0).fit(X)
+    assert abs(ours.inertia_ - sk.inertia_) <= 1e-10 * sk.inertia_
+    assert ours.n_iter_ == sk.n_iter_
+    np.testing.assert_array_equal(ours.labels_, sk.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, sk.cluster_centers_, rtol=1e-10, atol=1e-9)
+
+
+def test_the_number_of_threads_does_not_change_the_fit(rng, monkeypatch):
+    X = blobs(rng, 3000, 5, 12)
+    init = X[:12].copy()
+    monkeypatch.setattr(kmeans_module, "_THREADS", 1)
+    one = KMeans(12, init=init, tol=0).fit(X)
+    monkeypatch.setattr(kmeans_module, "_THREADS", 3)
+    monkeypatch.setattr(kmeans_module, "_PAIRS_PER_THREAD", 1000)
+    three = KMeans(12, init=init, tol=0).fit(X)
+    assert one.n_iter_ == three.n_iter_ > 2
+    np.testing.assert_array_equal(three.labels_, one.labels_)
+    np.testing.assert_array_equal(three.predict(X[::-1]), one.labels_[::-1])
+    np.testing.assert_allclose(three.inertia_history_, one.inertia_history_, rtol=1e-14)
+    np.testing.assert_allclose(three.cluster_centers_, one.cluster_centers_, rtol=1e-14, atol=1e-14)
 
 
 # ---------------------------------------------------------------- the estimator's invariants
