@@ -1,8 +1,14 @@
-"""One BLAS thread for thin, memory-bound loops (k-means, Bernoulli EM)."""
+"""Threads: one BLAS thread for thin, memory-bound loops, and how many threads numpy work may use."""
 
 from __future__ import annotations
 
 import functools
+import os
+
+# The cores this process may run on, and the threads that share rows of X among them (at most
+# 4: the Python between numpy calls holds the GIL, so more threads only wait).
+_CPUS = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+THREADS = min(4, len(_CPUS))
 
 
 @functools.cache

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _validation as v
+from ._blas import THREADS as _THREADS
 from ._blas import one_blas_thread
 from ._cancellation import repair as repair_cancellation
 
@@ -37,8 +38,6 @@ _BLOCK_ELEMENTS = 1 << 17
 
 # The rows are shared among up to 4 threads (see map_rows), each given at least this many
 # numbers of work: below it, handing a part to a thread costs more than it saves.
-_CPUS = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
-_THREADS = min(4, len(_CPUS))
 _WORK_PER_THREAD = 1 << 18
 
 
