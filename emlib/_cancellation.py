@@ -7,7 +7,7 @@ next to the point's distance from the origin: a component collapsing onto a data
 singularity of notebook 06) or data far from the origin. The rounding error of the result is
 then about ``eps (||x|| + ||mu||)^2 / sigma^2``, which can exceed the distance itself.
 
-:func:`repair` bounds that error per component from ``max ||x||``, ``||mu_k||`` and the largest
+:func:`repairer` bounds that error per component from ``max ||x||``, ``||mu_k||`` and the largest
 precision ``1 / sigma_min^2`` (one pass over X, nothing per sample); only a component whose bound
 can matter is checked entry by entry, and only the entries where it does matter are recomputed
 from ``x - mu_k``, which has no cancellation. On ordinary data nothing is recomputed.
@@ -47,30 +47,38 @@ def _exact(D: np.ndarray, k: int, U: np.ndarray, covariance_type: str) -> np.nda
     return (Y * Y).sum(axis=1)
 
 
-def repair(
-    X: np.ndarray, mu: np.ndarray, U: np.ndarray, covariance_type: str, maha: np.ndarray
-) -> None:
-    """Recompute in place the entries of ``maha`` (n, K) that rounding may have spoiled."""
-    d = X.shape[1]
-    K = mu.shape[0]
-    # ||x_i|| <= sqrt(d) max |x_ij|: a bound from two passes over X without a temporary.
-    x_max = np.sqrt(d) * max(abs(float(X.max())), abs(float(X.min())))
-    Rs = (x_max + np.linalg.norm(mu, axis=1)) * np.sqrt(_largest_precision(U, covariance_type, K))
-    if covariance_type == "full":
-        # Each whitened coordinate carries an error ~ (d + 1) eps R s; squared and summed, the
-        # distance m carries ~ 2 sqrt(m) times that, plus its square.
-        a = 4 * (d + 1) * _EPS * Rs
-        b = a**2 / 4
-    else:
-        # The expanded form cancels terms of size (R s)^2.
-        a = np.zeros(K)
-        b = 4 * (d + 2) * _EPS * Rs**2
-    # f(m) = a sqrt(m) + b - RTOL (1 + m) is concave with its peak at m* = (a / 2 RTOL)^2, so
-    # over a column whose smallest entry is m_min its largest value is f(max(m_min, m*)).
-    m_min = maha.min(axis=0)
-    m_worst = np.maximum(m_min, (a / (2 * _RTOL)) ** 2)
-    for k in np.flatnonzero(a * np.sqrt(m_worst) + b > _RTOL * (1 + m_worst)):
-        m = maha[:, k]
-        spoiled = np.flatnonzero(a[k] * np.sqrt(m) + b[k] > _RTOL * (1 + m))
-        if spoiled.size:
-            maha[spoiled, k] = _exact(X[spoiled] - mu[k], k, U, covariance_type)
+def repairer(mu: np.ndarray, U: np.ndarray, covariance_type: str):
+    """``repair(X, maha, x_max)``, which recomputes in place the entries of the (K, m) squared
+    distances ``maha`` of the rows ``X`` that rounding may have spoiled; ``x_max`` is the
+    largest ``|x_ij|`` of those rows.
+
+    What depends only on the components (their norms, largest precisions) is computed once here;
+    ``repair`` bounds the error from the rows it is given, so each thread of the E-step checks its
+    own rows.
+    """
+    K, d = mu.shape
+    mu_norm = np.linalg.norm(mu, axis=1)
+    s = np.sqrt(_largest_precision(U, covariance_type, K))
+
+    def repair(X: np.ndarray, maha: np.ndarray, x_max: float) -> None:
+        Rs = (np.sqrt(d) * x_max + mu_norm) * s  # ||x_i|| <= sqrt(d) max |x_ij|
+        if covariance_type == "full":
+            # Each whitened coordinate carries an error ~ (d + 1) eps R s; squared and summed,
+            # the distance m carries ~ 2 sqrt(m) times that, plus its square.
+            a = 4 * (d + 1) * _EPS * Rs
+            b = a**2 / 4
+        else:
+            # The expanded form cancels terms of size (R s)^2.
+            a = np.zeros(K)
+            b = 4 * (d + 2) * _EPS * Rs**2
+        # f(m) = a sqrt(m) + b - RTOL (1 + m) is concave with its peak at m* = (a / 2 RTOL)^2, so
+        # over a row whose smallest entry is m_min its largest value is f(max(m_min, m*)).
+        m_min = maha.min(axis=1)
+        m_worst = np.maximum(m_min, (a / (2 * _RTOL)) ** 2)
+        for k in np.flatnonzero(a * np.sqrt(m_worst) + b > _RTOL * (1 + m_worst)):
+            m = maha[k]
+            spoiled = np.flatnonzero(a[k] * np.sqrt(m) + b[k] > _RTOL * (1 + m))
+            if spoiled.size:
+                maha[k, spoiled] = _exact(X[spoiled] - mu[k], k, U, covariance_type)
+
+    return repair

@@ -21,12 +21,16 @@ def _shape(a) -> str:
     return "x".join(str(s) for s in np.shape(a)) or "scalar"
 
 
-def check_X(X, name: str = "X", *, binary: bool = False) -> np.ndarray:
+def check_X(X, name: str = "X", *, binary: bool = False, finite: bool = True) -> np.ndarray:
     """Return ``X`` as a C-contiguous float64 array of shape (n, d).
 
     A 1-D array of length n is accepted as n samples of one feature (n x 1). Raises ``ValueError``
     for other dimensions, for an empty array, for NaN or infinite values (how many, and the first
     row that has one), and, with ``binary=True``, for values other than 0 and 1.
+
+    ``finite=False`` skips the pass over X that looks for NaN and infinities; it is for callers
+    whose results are non-finite whenever X is, and which call ``check_X(X)`` again to name the
+    problem when they see one (the Gaussian E- and M-steps, run on the same X every iteration).
     """
     try:
         arr = np.asarray(X, dtype=np.float64)
@@ -48,10 +52,9 @@ def check_X(X, name: str = "X", *, binary: bool = False) -> np.ndarray:
             f"{name} is empty (shape {_shape(arr)}); expected at least one sample and one "
             f"feature. Fix: check how {name} was loaded or filtered."
         )
-    finite = np.isfinite(arr)
-    if not finite.all():
-        bad_rows = np.flatnonzero(~finite.all(axis=1))
-        n_bad = int((~finite).sum())
+    if finite and not (ok := np.isfinite(arr)).all():
+        bad_rows = np.flatnonzero(~ok.all(axis=1))
+        n_bad = int((~ok).sum())
         raise ValueError(
             f"{name} contains {n_bad} NaN or infinite value{'s' if n_bad != 1 else ''} "
             f"(first in row {bad_rows[0]}); expected only finite numbers. Fix: drop or impute "

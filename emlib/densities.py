@@ -22,7 +22,7 @@ import numpy as np
 from . import _validation as v
 from ._blas import THREADS as _THREADS
 from ._blas import one_blas_thread
-from ._cancellation import repair as repair_cancellation
+from ._cancellation import repairer as cancellation_repair
 
 LOG_2PI = np.log(2.0 * np.pi)
 
@@ -114,7 +114,7 @@ def half_log_det_precision(U: np.ndarray, covariance_type: str, n_features: int)
 
 
 def log_gaussian_from_cholesky(
-    X: np.ndarray, mu: np.ndarray, U: np.ndarray, covariance_type: str
+    X: np.ndarray, mu: np.ndarray, U: np.ndarray, covariance_type: str, then=None
 ) -> np.ndarray:
     """``log N(x_i | mu_k, Sigma_k)`` for validated inputs and precision factors ``U``.
 
@@ -122,24 +122,39 @@ def log_gaussian_from_cholesky(
     it. Returns an (n, K) array stored component by component (Fortran order, the transpose of a
     (K, n) array): every later sum or maximum over the K components then runs over contiguous
     rows of length n, several times faster than along the short rows of a C-ordered (n, K).
+
+    The rows of X are shared among threads (:func:`map_rows`), and each thread does all the work
+    on its rows: the squared distances block by block (:func:`row_blocks`), the repair of
+    entries that rounding spoiled next to a very narrow component, and the constants. ``then``,
+    if given, is called as ``then(rows, block)`` with the thread's rows (a slice) and their log
+    densities as a (K, len(rows)) view of the result, in that thread while the block is still in
+    its cache: the E-step adds ``log pi`` and normalises there, so those passes run side by side
+    too.
     """
-    d = X.shape[1]
+    n, d = X.shape
+    K = mu.shape[0]
     const = -0.5 * d * LOG_2PI + half_log_det_precision(U, covariance_type, d)
-    if covariance_type == "full":
-        maha = _mahalanobis_full(X, mu, U)
-    elif covariance_type == "tied":
-        # Whitening by the shared factor leaves squared distances to the whitened means.
-        maha = _squared_distances(X, mu @ U, U)
-    elif covariance_type == "spherical":
-        maha = _squared_distances(X, mu)
-        maha *= U**2
-    else:
-        maha = _mahalanobis_diag(X, mu, U**2)
-    # Points close to a very narrow component: recompute the entries rounding spoiled.
-    repair_cancellation(X, mu, U, covariance_type, maha)
-    maha *= -0.5
-    maha += const
-    return maha
+    const = np.broadcast_to(const, (K,))[:, None]
+    block_width, work_width, distances = _DISTANCES[covariance_type](mu, U)
+    repair = cancellation_repair(mu, U, covariance_type)
+    out = np.empty((K, n))
+
+    def work(rows: slice) -> None:
+        size, blocks = row_blocks(rows, block_width)
+        block_distances = distances(size)
+        x_max = 0.0  # the largest |x_ij| of these rows, taken while each block is in cache
+        for b in blocks:
+            block_distances(X[b], out[:, b])
+            x_max = max(x_max, X[b].max(), -X[b].min())
+        part = out[:, rows]
+        repair(X[rows], part, x_max)  # points close to a very narrow component, see _cancellation
+        part *= -0.5
+        part += const
+        if then is not None:
+            then(rows, part)
+
+    map_rows(work, n, work_width)
+    return out.T
 
 
 def map_rows(fn, n: int, width: int) -> list:
@@ -181,94 +196,107 @@ def row_blocks(rows: slice, width: int) -> tuple[int, list[slice]]:
     return min(step, rows.stop - rows.start), blocks
 
 
-def _mahalanobis_full(X: np.ndarray, mu: np.ndarray, U: np.ndarray) -> np.ndarray:
+# Squared Mahalanobis distances of a block of rows to every component, one kernel per covariance
+# type: ``kernel(mu, U)`` precomputes what every block shares and returns the block width for
+# row_blocks, the work per row for map_rows, and ``distances(size)``, which allocates one thread's
+# buffers for blocks of up to ``size`` rows and returns ``block(Xb, out)``, writing the (K, m)
+# distances of the m rows ``Xb`` into ``out``.
+
+
+def _full_distances(mu: np.ndarray, U: np.ndarray):
     """``||(x_i - mu_k) U_k||^2`` for every i, k as one matrix product per block of rows.
 
     In homogeneous coordinates ``[x, 1] @ [U_k; -mu_k U_k] = (x - mu_k) U_k``, so stacking the K
     blocks whitens a block of rows against all components in a single product; one fused
     square-and-sum (einsum) then reduces each component's d coordinates without writing the
-    squares back. Returns an (n, K) Fortran-ordered array (see
-    :func:`log_gaussian_from_cholesky`).
+    squares back.
     """
-    n, d = X.shape
-    K = mu.shape[0]
+    K, d = mu.shape
     # Row (k, j) of W holds column j of [U_k; -mu_k U_k]: W @ [x; 1] is the whitened x.
     W = np.empty((K * d, d + 1))
     W[:, :d] = np.swapaxes(U, 1, 2).reshape(K * d, d)
     W[:, d] = -np.einsum("kd,kde->ke", mu, U).reshape(K * d)
-    out = np.empty((K, n))
 
-    def whiten(rows: slice) -> None:
-        size, blocks = row_blocks(rows, K * d)
+    def distances(size: int):
         # Samples as columns: the product and the sums then run along rows of length `size`.
         Xh = np.empty((d + 1, size))
         Xh[d] = 1.0
         Y = np.empty((K * d, size))
-        for b in blocks:
-            m = b.stop - b.start
-            Xh[:d, :m] = X[b].T
+
+        def block(Xb: np.ndarray, out: np.ndarray) -> None:
+            m = Xb.shape[0]
+            Xh[:d, :m] = Xb.T
             np.matmul(W, Xh[:, :m], out=Y[:, :m])
             Yk = Y[:, :m].reshape(K, d, m)
-            np.einsum("kdm,kdm->km", Yk, Yk, out=out[:, b])
+            np.einsum("kdm,kdm->km", Yk, Yk, out=out)
 
-    map_rows(whiten, n, K * d)
-    return out.T
+        return block
+
+    return K * d, K * d, distances
 
 
-def _squared_distances(X: np.ndarray, M: np.ndarray, U: np.ndarray | None = None) -> np.ndarray:
-    """``||y_i - m_k||^2`` for ``y_i = x_i U`` (``x_i`` without U), (n, K) Fortran-ordered.
+def _expanded_distances(M: np.ndarray, U: np.ndarray | None, scale: np.ndarray | None):
+    """``scale_k ||y_i - m_k||^2`` for ``y_i = x_i U`` ('tied'; ``x_i`` itself for 'spherical').
 
     ``||y||^2 - 2 m_k . y + ||m_k||^2``: one product per block of rows, clipped at 0 against
-    rounding.
+    rounding, then scaled by the precision of each component ('spherical').
     """
-    n, d = X.shape
+    K, d = M.shape
     mm = np.einsum("kd,kd->k", M, M)[:, None]
-    out = np.empty((M.shape[0], n))
 
-    def distances(rows: slice) -> None:
-        size, blocks = row_blocks(rows, d)
+    def distances(size: int):
         Y = np.empty((size, d))
-        for b in blocks:
-            Yb = X[b] if U is None else np.matmul(X[b], U, out=Y[: b.stop - b.start])
-            ob = out[:, b]
-            np.matmul(M, Yb.T, out=ob)
-            ob *= -2.0
-            ob += mm
-            ob += np.einsum("nd,nd->n", Yb, Yb)
-            np.maximum(ob, 0.0, out=ob)
 
-    map_rows(distances, n, M.shape[0] * d)
-    return out.T
+        def block(Xb: np.ndarray, out: np.ndarray) -> None:
+            Yb = Xb if U is None else np.matmul(Xb, U, out=Y[: Xb.shape[0]])
+            np.matmul(M, Yb.T, out=out)
+            out *= -2.0
+            out += mm
+            out += np.einsum("nd,nd->n", Yb, Yb)
+            np.maximum(out, 0.0, out=out)
+            if scale is not None:
+                out *= scale
+
+        return block
+
+    return d, K * d, distances
 
 
-def _mahalanobis_diag(X: np.ndarray, mu: np.ndarray, prec: np.ndarray) -> np.ndarray:
-    """``sum_j prec_kj (x_ij - mu_kj)^2`` for (K, d) precisions, (n, K) Fortran-ordered.
+def _diag_distances(mu: np.ndarray, U: np.ndarray):
+    """``sum_j prec_kj (x_ij - mu_kj)^2`` for (K, d) precisions ``prec = U^2``.
 
     ``x^2 . P - 2 x . (P mu) + mu . P mu``: two products per block of rows, the squares of the
     block held in a reused buffer; clipped at 0 against rounding.
     """
-    n, d = X.shape
-    K = mu.shape[0]
+    K, d = mu.shape
+    prec = U**2
     P_mu = -2.0 * mu * prec
     c = np.einsum("kd,kd->k", mu * mu, prec)[:, None]
-    out = np.empty((K, n))
 
-    def distances(rows: slice) -> None:
-        size, blocks = row_blocks(rows, d)
+    def distances(size: int):
         X2 = np.empty((size, d))
         cross = np.empty((K, size))
-        for b in blocks:
-            m = b.stop - b.start
-            ob = out[:, b]
-            np.multiply(X[b], X[b], out=X2[:m])
-            np.matmul(prec, X2[:m].T, out=ob)
-            np.matmul(P_mu, X[b].T, out=cross[:, :m])
-            ob += cross[:, :m]
-            ob += c
-            np.maximum(ob, 0.0, out=ob)
 
-    map_rows(distances, n, 2 * K * d)
-    return out.T
+        def block(Xb: np.ndarray, out: np.ndarray) -> None:
+            m = Xb.shape[0]
+            np.multiply(Xb, Xb, out=X2[:m])
+            np.matmul(prec, X2[:m].T, out=out)
+            np.matmul(P_mu, Xb.T, out=cross[:, :m])
+            out += cross[:, :m]
+            out += c
+            np.maximum(out, 0.0, out=out)
+
+        return block
+
+    return d, 2 * K * d, distances
+
+
+_DISTANCES = {
+    "full": _full_distances,
+    "tied": lambda mu, U: _expanded_distances(mu @ U, U, None),  # whitened by the shared factor
+    "spherical": lambda mu, U: _expanded_distances(mu, None, (U**2)[:, None]),
+    "diag": _diag_distances,
+}
 
 
 def log_gaussian(X, mu, Sigma, covariance_type: str = "full") -> np.ndarray:

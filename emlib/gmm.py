@@ -89,12 +89,23 @@ class GMMParams:
         )
 
 
-def _weighted_log_prob(X: np.ndarray, params: GMMParams) -> np.ndarray:
-    """``log pi_k + log N(x_i | mu_k, Sigma_k)``, shape (n, K), stored column by column."""
-    log_prob = log_gaussian_from_cholesky(X, params.mu, params.U, params.covariance_type)
+def _weighted_log_prob(X: np.ndarray, params: GMMParams, then=None) -> np.ndarray:
+    """``log pi_k + log N(x_i | mu_k, Sigma_k)``, shape (n, K), stored column by column.
+
+    ``then(rows, block)`` as in :func:`emlib.densities.log_gaussian_from_cholesky`, after the
+    weights are added.
+    """
     with np.errstate(divide="ignore"):  # a weight of exactly 0 is a component that never fires
-        log_prob += np.log(params.pi)
-    return log_prob
+        log_pi = np.log(params.pi)[:, None]
+
+    def add_log_weights(rows: slice, block: np.ndarray) -> None:
+        block += log_pi
+        if then is not None:
+            then(rows, block)
+
+    return log_gaussian_from_cholesky(
+        X, params.mu, params.U, params.covariance_type, then=add_log_weights
+    )
 
 
 def e_step(X, params: GMMParams) -> tuple[np.ndarray, float]:
@@ -117,39 +128,50 @@ def e_step(X, params: GMMParams) -> tuple[np.ndarray, float]:
         that the M-step's sums over samples read each component's column contiguously
     log_likelihood : float, ``sum_i log p(x_i | theta)`` (eq. (3.3))
     """
-    X = v.check_X(X)
+    # NaN or infinity in X makes log p(x_i) non-finite: X is searched for them only then.
+    X = v.check_X(X, finite=False)
     v.check_n_features(X, params.n_features, "the mixture")
-    resp = _weighted_log_prob(X, params)
-    log_px = _normalize_log_inplace(resp)
-    return resp, float(log_px.sum())
+    log_px = np.empty(X.shape[0])
 
+    def normalize(rows: slice, block: np.ndarray) -> None:
+        log_px[rows] = _normalize_log_inplace(block)
 
-def _normalize_log_inplace(log_resp: np.ndarray) -> np.ndarray:
-    """Turn weighted log probabilities into responsibilities in place; return log p(x_i), (n,).
-
-    One ``exp`` serves both results: ``e_ik = exp(a_ik - max_j a_ij)`` gives the row sums
-    ``s_i`` (so ``log p(x_i) = max_j a_ij + log s_i``, eq. (3.10)) and the responsibilities
-    ``e_ik / s_i``. ``log_resp`` is the Fortran-ordered (n, K) array of
-    :func:`_weighted_log_prob`, so each reduction over k adds K contiguous columns.
-    """
-    row_max = log_resp.max(axis=1)
-    if not np.isfinite(row_max).all():
-        i = int(np.flatnonzero(~np.isfinite(row_max))[0])
+    resp = _weighted_log_prob(X, params, then=normalize)
+    ll = float(log_px.sum())
+    if not np.isfinite(ll):
+        v.check_X(X)  # names the NaN or infinite entries of X, if that is the cause
+        i = int(np.flatnonzero(~np.isfinite(log_px))[0])
         raise ValueError(
             f"sample {i} has zero probability under every component (all weights zero or a "
             f"degenerate covariance). Fix: re-initialise, or give every component a positive "
             f"weight."
         )
-    log_resp -= row_max[:, None]
+    return resp, ll
+
+
+def _normalize_log_inplace(log_resp: np.ndarray) -> np.ndarray:
+    """Turn a (K, m) block of weighted log probabilities into responsibilities in place; return
+    ``log p(x_i)`` of its m samples (not finite for a sample that no component can explain,
+    whose column is then left as it came).
+
+    One ``exp`` serves both results: ``e_ki = exp(a_ki - max_j a_ji)`` gives the sums ``s_i``
+    over components (so ``log p(x_i) = max_j a_ji + log s_i``, eq. (3.10)) and the
+    responsibilities ``e_ki / s_i``. Components are rows, so each reduction over k adds K
+    contiguous rows.
+    """
+    col_max = log_resp.max(axis=0)
+    if not np.isfinite(col_max).all():
+        return col_max
+    log_resp -= col_max
     # Clamping at exp(-600) ~ 1e-261 keeps exp (and the M-step's products with resp) away
-    # from subnormal numbers, tens of times slower; no row sum containing 1.0 can see them.
+    # from subnormal numbers, tens of times slower; no sum containing 1.0 can see them.
     np.maximum(log_resp, LOG_FLOOR, out=log_resp)
     np.exp(log_resp, out=log_resp)
-    row_sum = log_resp.sum(axis=1)
-    log_resp /= row_sum[:, None]
-    np.log(row_sum, out=row_sum)
-    row_sum += row_max
-    return row_sum
+    total = log_resp.sum(axis=0)
+    log_resp /= total
+    np.log(total, out=total)
+    total += col_max
+    return total
 
 
 def log_density(X, params: GMMParams) -> np.ndarray:
@@ -196,7 +218,7 @@ def m_step(X, resp, covariance_type: str = "full", reg_covar: float = 1e-6) -> G
     -------
     GMMParams
     """
-    X = v.check_X(X)
+    X = v.check_X(X, finite=False)  # searched for NaN and infinity only if the means show one
     resp = v.check_resp(resp, X.shape[0])
     v.check_choice(covariance_type, "covariance_type", v.COVARIANCE_TYPES)
     reg_covar = v.check_positive(reg_covar, "reg_covar", allow_zero=True)
@@ -204,14 +226,64 @@ def m_step(X, resp, covariance_type: str = "full", reg_covar: float = 1e-6) -> G
     empty = N_k < 10 * np.finfo(np.float64).eps
     if empty.any():
         resp, N_k = _reseed_empty(X, resp, N_k, empty)
-    n, d = X.shape
-    mu = sum(map_rows(lambda rows: resp[rows].T @ X[rows], n, N_k.size * d)) / N_k[:, None]
-    Sigma = _covariances(X, resp, N_k, mu, covariance_type, reg_covar)
+    if covariance_type in ("diag", "spherical"):
+        mu, var = _diagonal_moments(X, resp, N_k, covariance_type == "spherical")
+    else:
+        n, d = X.shape
+        # X^T r, (d, K), rather than r^T X: BLAS runs the long sum over samples faster that way.
+        mu = sum(map_rows(lambda rows: X[rows].T @ resp[rows], n, N_k.size * d)).T / N_k[:, None]
+    if not np.isfinite(mu).all():
+        v.check_X(X)  # every mean is NaN or infinite when X holds a NaN or an infinity
+    if covariance_type in ("diag", "spherical"):
+        Sigma = np.maximum(var, 0.0) + reg_covar
+    else:
+        Sigma = _covariances(X, resp, N_k, mu, covariance_type, reg_covar)
     return GMMParams(N_k / N_k.sum(), mu, Sigma, covariance_type)
 
 
+def _diagonal_moments(X, resp, N_k, spherical: bool):
+    """Means and variances of eqs. (3.6)-(3.9) for 'diag' and 'spherical', in one pass over X.
+
+    Any centre c keeps the identities exact: ``mu_k = c + sum_i r_ik (x_i - c) / N_k`` and
+    ``sum_i r_ik (x_i - mu_k)^2 = sum_i r_ik (x_i - c)^2 - N_k (mu_k - c)^2``. A centre inside
+    the data keeps that subtraction from cancelling where the origin (the raw second moment)
+    would: the mean of at most 1024 evenly spaced samples, cheap to take before the pass. Each
+    block of rows is read once, while it is in cache, for both sums. Rounding can push a variance
+    below its true value by a hair: the caller clips at 0.
+    """
+    n, d = X.shape
+    K = N_k.size
+    c = X[:: max(1, n // 1024)].mean(axis=0)
+
+    def moments(rows: slice) -> np.ndarray:
+        size, blocks = row_blocks(rows, d)
+        Z, Z2 = np.empty((size, d)), np.empty((size, 1 if spherical else d))
+        first = np.zeros((d, K))
+        second = np.zeros((Z2.shape[1], K))
+        for b in blocks:
+            m = b.stop - b.start
+            Zb = np.subtract(X[b], c, out=Z[:m])
+            if spherical:  # eq. (3.9) needs only ||x_i - c||^2, one number per sample
+                np.einsum("nd,nd->n", Zb, Zb, out=Z2[:m, 0])
+            else:
+                np.multiply(Zb, Zb, out=Z2[:m])
+            # (d, K) products, not (K, d): BLAS runs the long sum over samples faster this way.
+            first += Zb.T @ resp[b]
+            second += Z2[:m].T @ resp[b]
+        return first, second
+
+    parts = map_rows(moments, n, 2 * K * d)
+    shift = sum(p[0] for p in parts).T / N_k[:, None]  # mu_k - c
+    second = sum(p[1] for p in parts).T / N_k[:, None]
+    if spherical:
+        var = (second[:, 0] - np.einsum("kd,kd->k", shift, shift)) / d
+    else:
+        var = second - shift * shift
+    return c + shift, var
+
+
 def _covariances(X, resp, N_k, mu, covariance_type, reg_covar):
-    """Sigma for each covariance type, eqs. (3.7)-(3.9); ``reg_covar`` on every variance."""
+    """Sigma for 'full' and 'tied', eqs. (3.7)-(3.8); ``reg_covar`` on every variance."""
     n, d = X.shape
     K = mu.shape[0]
     if covariance_type == "full":
@@ -220,45 +292,17 @@ def _covariances(X, resp, N_k, mu, covariance_type, reg_covar):
         Sigma /= N_k[:, None, None]
         Sigma.reshape(K, d * d)[:, :: d + 1] += reg_covar
         return Sigma
-    # One pass on centred data. The centre sum_k N_k mu_k / n is the data mean (every row of
-    # resp sums to 1) at no cost, and any centre c keeps the identities exact:
-    # sum_i r_ik (x_i - mu_k)^2 = sum_i r_ik (x_i - c)^2 - N_k (mu_k - c)^2. Rounding can only
-    # push a variance below its true value by a hair, so clip at 0 before adding reg_covar.
+    # 'tied': one pass on centred data. The centre sum_k N_k mu_k / n is the data mean (every row
+    # of resp sums to 1) at no cost, and any centre c keeps the scatter exact:
+    # sum_k sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T = sum_i (x_i - c)(x_i - c)^T
+    #                                            - sum_k N_k (mu_k - c)(mu_k - c)^T.
     c = N_k @ mu / N_k.sum()
     m = mu - c
-    if covariance_type == "tied":
-        between = (N_k[:, None] * m).T @ m
-        Sigma = (_scatter(X, c[None], None)[0] - between) / n
-        Sigma = (Sigma + Sigma.T) / 2
-        Sigma.flat[:: d + 1] += reg_covar
-        return Sigma
-    if covariance_type == "spherical":
-        # Eq. (3.9) needs only ||x_i - c||^2: one number per sample.
-        sq = np.empty(n)
-
-        def squares(rows: slice) -> None:
-            size, blocks = row_blocks(rows, d)
-            Z = np.empty((size, d))
-            for b in blocks:
-                Zb = np.subtract(X[b], c, out=Z[: b.stop - b.start])
-                np.einsum("nd,nd->n", Zb, Zb, out=sq[b])
-
-        map_rows(squares, n, d)
-        var = (resp.T @ sq / N_k - np.einsum("kd,kd->k", m, m)) / d
-        return np.maximum(var, 0.0) + reg_covar
-
-    def second_moments(rows: slice) -> np.ndarray:
-        size, blocks = row_blocks(rows, d)
-        Z = np.empty((size, d))
-        second = np.zeros((K, d))
-        for b in blocks:
-            Zb = np.subtract(X[b], c, out=Z[: b.stop - b.start])
-            Zb *= Zb
-            second += resp[b].T @ Zb
-        return second
-
-    var = sum(map_rows(second_moments, n, K * d)) / N_k[:, None] - m * m
-    return np.maximum(var, 0.0) + reg_covar
+    between = (N_k[:, None] * m).T @ m
+    Sigma = (_scatter(X, c[None], None)[0] - between) / n
+    Sigma = (Sigma + Sigma.T) / 2
+    Sigma.flat[:: d + 1] += reg_covar
+    return Sigma
 
 
 def _scatter(X, centres, resp):

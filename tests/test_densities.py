@@ -47,9 +47,7 @@ def test_log_gaussian_scaled_data(rng, scale, covariance_type):
     X = scale * rng.normal(size=(50, d))
     got = log_gaussian(X, mu, Sigma, covariance_type)
     dense = dense_covariances(Sigma, covariance_type, K, d)
-    want = np.column_stack(
-        [stats.multivariate_normal(mu[k], dense[k]).logpdf(X) for k in range(K)]
-    )
+    want = np.column_stack([stats.multivariate_normal(mu[k], dense[k]).logpdf(X) for k in range(K)])
     np.testing.assert_allclose(got, want, rtol=1e-9)
 
 
@@ -76,9 +74,7 @@ def test_log_bernoulli_against_scipy(rng):
     X = (rng.uniform(size=(40, 9)) < 0.4).astype(float)
     theta = rng.uniform(0.05, 0.95, size=(3, 9))
     got = log_bernoulli(X, theta)
-    want = np.column_stack(
-        [stats.bernoulli(theta[k]).logpmf(X).sum(axis=1) for k in range(3)]
-    )
+    want = np.column_stack([stats.bernoulli(theta[k]).logpmf(X).sum(axis=1) for k in range(3)])
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
@@ -117,3 +113,31 @@ def test_points_near_a_collapsed_component_keep_their_digits(rng, covariance_typ
         maha = np.einsum("nd,de,ne->n", diff, np.linalg.inv(dense[k]), diff)
         want = -0.5 * (d * np.log(2 * np.pi) + np.linalg.slogdet(dense[k])[1] + maha)
         np.testing.assert_allclose(got[:, k], want, rtol=1e-9)
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_cancellation_repair_in_every_thread(rng, covariance_type):
+    """Enough rows that the E-step shares them among threads, each checking its own rows: points
+    next to a collapsed component, at both ends of X, keep their digits."""
+    import emlib.densities as densities
+
+    d, K, n = 3, 2, 120_000
+    assert n * K * d // densities._WORK_PER_THREAD >= 2  # more than one thread's worth of rows
+    mu = 1e3 + rng.normal(size=(K, d))
+    tiny = 1e-20
+    Sigma = {
+        "full": np.stack([tiny * np.eye(d), np.eye(d)]),
+        "diag": np.array([np.full(d, tiny), np.ones(d)]),
+        "spherical": np.array([tiny, 1.0]),
+        "tied": tiny * np.eye(d),
+    }[covariance_type]
+    X = mu[1] + rng.normal(size=(n, d))
+    near = np.r_[0:10, n - 10 : n]
+    X[near] = mu[0] + 1e-10 * rng.normal(size=(near.size, d))
+    got = log_gaussian(X, mu, Sigma, covariance_type)
+    assert np.isfinite(got).all()
+    dense = dense_covariances(Sigma, covariance_type, K, d)
+    diff = X[near] - mu[0]
+    maha = np.einsum("nd,de,ne->n", diff, np.linalg.inv(dense[0]), diff)
+    want = -0.5 * (d * np.log(2 * np.pi) + np.linalg.slogdet(dense[0])[1] + maha)
+    np.testing.assert_allclose(got[near, 0], want, rtol=1e-9)

@@ -108,6 +108,58 @@ def test_m_step_against_naive_loop(rng):
         np.testing.assert_allclose(got.Sigma[k], S_k, rtol=1e-11)
 
 
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical"])
+def test_diagonal_m_step_far_from_the_origin_against_two_passes(rng, covariance_type):
+    """Variances of 1e-2 at 1e6 from the origin: the raw second moment would cancel all but a
+    few digits; the one-pass moments about a centre inside the data keep them."""
+    n, d, K = 5000, 4, 3
+    X = 1e6 + 0.1 * rng.normal(size=(n, d))
+    resp = rng.dirichlet(np.ones(K), size=n)
+    got = m_step(X, resp, covariance_type, reg_covar=0.0)
+    N_k = resp.sum(axis=0)
+    mu = (resp.T @ X) / N_k[:, None]
+    var = np.stack([resp[:, k] @ (X - mu[k]) ** 2 for k in range(K)]) / N_k[:, None]
+    if covariance_type == "spherical":
+        var = var.mean(axis=1)
+    np.testing.assert_allclose(got.mu, mu, rtol=1e-14)
+    np.testing.assert_allclose(got.Sigma, var, rtol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore:(overflow|invalid value):RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_steps_name_nan_and_infinity_in_X(rng, bad, covariance_type):
+    """The steps look for NaN and infinity only when their results are not finite; the message
+    is still the one that names X."""
+    X = blobs(rng, n=50)
+    X[7, 1] = bad
+    params = GMMParams(
+        [0.5, 0.5],
+        [[0.0] * 3, [1.0] * 3],
+        random_sigma(rng, covariance_type, 2, 3),
+        covariance_type,
+    )
+    msg = re.escape("X contains 1 NaN or infinite value (first in row 7)")
+    with pytest.raises(ValueError, match=msg):
+        e_step(X, params)
+    with pytest.raises(ValueError, match=msg):
+        m_step(X, rng.dirichlet(np.ones(2), size=50), covariance_type)
+
+
+@pytest.mark.filterwarnings("ignore:(overflow|invalid value):RuntimeWarning")
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_e_step_names_a_sample_no_component_can_explain(rng, covariance_type):
+    params = GMMParams(
+        [0.5, 0.5],
+        [[0.0, 0.0], [1.0, 1.0]],
+        random_sigma(rng, covariance_type, 2, 2),
+        covariance_type,
+    )
+    X = np.array([[0.0, 0.0], [1e200, 0.0], [1.0, 1.0]])  # its squared distance overflows
+    with pytest.raises(ValueError, match="sample 1 has zero probability under every component"):
+        e_step(X, params)
+
+
 def random_problem(seed):
     rng = np.random.default_rng(seed)
     d = int(rng.integers(1, 5))
@@ -219,14 +271,11 @@ def test_run_em_warns_with_remedies(rng):
 def test_run_em_records_the_initial_and_final_likelihood(rng):
     X = blobs(rng)
     theta0 = m_step(X, rng.dirichlet(np.ones(3), size=len(X)))
-    result = run_em(
-        X, theta0, e_step, lambda X, r: m_step(X, r), max_iter=5, tol=-1
-    )
+    result = run_em(X, theta0, e_step, lambda X, r: m_step(X, r), max_iter=5, tol=-1)
     assert len(result.log_likelihoods) == 6
     assert result.log_likelihoods[0] == pytest.approx(log_likelihood(X, theta0))
     assert result.log_likelihoods[-1] == pytest.approx(log_likelihood(X, result.params))
     assert "EMResult(n_iter=5, converged=False" in repr(result)
-
 
 
 def test_zero_iterations_return_the_initial_parameters(rng):
