@@ -48,9 +48,9 @@ def _exact(D: np.ndarray, k: int, U: np.ndarray, covariance_type: str) -> np.nda
 
 
 def repairer(mu: np.ndarray, U: np.ndarray, covariance_type: str):
-    """``repair(X, maha, x_max)``, which recomputes in place the entries of the (K, m) squared
-    distances ``maha`` of the rows ``X`` that rounding may have spoiled; ``x_max`` is the
-    largest ``|x_ij|`` of those rows.
+    """``repair(X, maha, x_norm)``, which recomputes in place the entries of the (K, m) squared
+    distances ``maha`` of the rows ``X`` that rounding may have spoiled; ``x_norm`` bounds the
+    norms ``||x_i||`` of those rows.
 
     What depends only on the components (their norms, largest precisions) is computed once here;
     ``repair`` bounds the error from the rows it is given, so each thread of the E-step checks its
@@ -60,8 +60,8 @@ def repairer(mu: np.ndarray, U: np.ndarray, covariance_type: str):
     mu_norm = np.linalg.norm(mu, axis=1)
     s = np.sqrt(_largest_precision(U, covariance_type, K))
 
-    def repair(X: np.ndarray, maha: np.ndarray, x_max: float) -> None:
-        Rs = (np.sqrt(d) * x_max + mu_norm) * s  # ||x_i|| <= sqrt(d) max |x_ij|
+    def repair(X: np.ndarray, maha: np.ndarray, x_norm: float) -> None:
+        Rs = (x_norm + mu_norm) * s
         if covariance_type == "full":
             # Each whitened coordinate carries an error ~ (d + 1) eps R s; squared and summed,
             # the distance m carries ~ 2 sqrt(m) times that, plus its square.

@@ -227,12 +227,15 @@ def check_resp(resp, n_samples: int, name: str = "resp") -> np.ndarray:
             f"{name} must have shape ({n_samples}, n_components), one row per sample; got shape "
             f"{_shape(arr)}. Fix: pass the (n, K) matrix returned by e_step."
         )
-    if not np.isfinite(arr).all() or (arr < 0).any():
+    # One pass for the minimum (NaN if any entry is NaN) and one for the row sums (infinite if
+    # an entry is): the M-step checks resp on every call.
+    sums = arr.sum(axis=1)
+    if not arr.min() >= 0 or not np.isfinite(sums).all():
         raise ValueError(
             f"{name} must contain finite, non-negative probabilities. "
             f"Fix: compute it in log space with e_step."
         )
-    rows = np.abs(arr.sum(axis=1) - 1.0)
+    rows = np.abs(sums - 1.0)
     if rows.max() > 1e-6:
         i = int(rows.argmax())
         raise ValueError(

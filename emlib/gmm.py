@@ -92,19 +92,12 @@ class GMMParams:
 def _weighted_log_prob(X: np.ndarray, params: GMMParams, then=None) -> np.ndarray:
     """``log pi_k + log N(x_i | mu_k, Sigma_k)``, shape (n, K), stored column by column.
 
-    ``then(rows, block)`` as in :func:`emlib.densities.log_gaussian_from_cholesky`, after the
-    weights are added.
+    ``then(rows, block)`` as in :func:`emlib.densities.log_gaussian_from_cholesky`.
     """
     with np.errstate(divide="ignore"):  # a weight of exactly 0 is a component that never fires
-        log_pi = np.log(params.pi)[:, None]
-
-    def add_log_weights(rows: slice, block: np.ndarray) -> None:
-        block += log_pi
-        if then is not None:
-            then(rows, block)
-
+        log_pi = np.log(params.pi)
     return log_gaussian_from_cholesky(
-        X, params.mu, params.U, params.covariance_type, then=add_log_weights
+        X, params.mu, params.U, params.covariance_type, log_weights=log_pi, then=then
     )
 
 
@@ -168,7 +161,7 @@ def _normalize_log_inplace(log_resp: np.ndarray) -> np.ndarray:
     np.maximum(log_resp, LOG_FLOOR, out=log_resp)
     np.exp(log_resp, out=log_resp)
     total = log_resp.sum(axis=0)
-    log_resp /= total
+    log_resp *= 1.0 / total  # K multiplications per sample cost less than K divisions
     np.log(total, out=total)
     total += col_max
     return total

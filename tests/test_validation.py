@@ -137,6 +137,18 @@ def test_resp_rows_must_sum_to_one():
         m_step(np.zeros((2, 1)), np.array([[0.25, 0.25], [0.5, 0.5]]))
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, -0.25])
+def test_resp_must_hold_finite_non_negative_probabilities(bad):
+    resp = np.full((3, 2), 0.5)
+    resp[1, 0] = bad
+    with raises(
+        ValueError,
+        "resp must contain finite, non-negative probabilities. "
+        "Fix: compute it in log space with e_step.",
+    ):
+        m_step(np.zeros((3, 1)), resp)
+
+
 def test_features_must_match_the_fit():
     model = GaussianMixture(1, init="random", random_state=0).fit(
         np.random.default_rng(0).normal(size=(20, 2))
