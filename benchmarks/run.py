@@ -10,8 +10,8 @@ with the BLAS thread pools (threadpoolctl) and the load average before and after
 Also measured: each notebook's execution time in a fresh kernel (``--no-notebooks`` skips it)
 and, with ``--with-tests``, the wall time of the test suite (``make test``'s commands).
 
-Usage: python benchmarks/run.py [--only W1,W2] [--pairs 5] [--no-notebooks] [--with-tests]
-       [--strict]
+Usage: python benchmarks/run.py [--only W1,W2] [--pairs 5] [--settle 0.5] [--no-notebooks]
+       [--with-tests] [--strict]
 """
 
 from __future__ import annotations
@@ -42,8 +42,17 @@ NOTEBOOKS_TOTAL_LIMIT_S = 240.0
 TESTS_LIMIT_S = 15 * 60.0
 
 
-def timed(fn, inputs) -> tuple[float, object]:
+# Seconds of rest before every timed run. After its last parallel product numpy's OpenBLAS keeps
+# its worker thread spinning for about 0.1 s: measured here, that thread used 90 ms of a core
+# during an emlib fit started right after a scikit-learn fit (W3: 202-208 ms against 151-158 ms
+# after one of emlib's own fits), and no CPU at all once 0.1 s had passed. The rest lets each
+# side start on a quiet machine, whichever ran before it.
+SETTLE_S = 0.5
+
+
+def timed_run(fn, inputs, settle: float = SETTLE_S) -> tuple[float, object]:
     gc.collect()
+    time.sleep(settle)
     t0 = time.perf_counter()
     out = fn(inputs)
     return time.perf_counter() - t0, out
@@ -62,27 +71,27 @@ def peak_memory(fn, inputs) -> float:
     return float(peak - base)
 
 
-def run_workload(w: Workload, pairs: int) -> dict:
+def run_workload(w: Workload, pairs: int, settle: float = SETTLE_S) -> dict:
     inputs = w.setup()
-    row: dict = {"name": w.name, "description": w.description, "pairs": pairs}
-    _, ours = timed(w.run_emlib, inputs)  # warm-up, and the results the agreement compares
+    row: dict = {"name": w.name, "description": w.description, "pairs": pairs, "settle_s": settle}
+    _, ours = timed_run(w.run_emlib, inputs, settle)  # warm-up, and the results the agreement compares
     theirs = None
     if w.run_sklearn is not None:
-        _, theirs = timed(w.run_sklearn, inputs)
+        _, theirs = timed_run(w.run_sklearn, inputs, settle)
     value, what = w.agreement(inputs, ours, theirs)
     row["agreement"] = value
     row["agreement_of"] = what
     t_em, t_sk = [], []
     for i in range(pairs):
         if w.run_sklearn is None:
-            t_em.append(timed(w.run_emlib, inputs)[0])
+            t_em.append(timed_run(w.run_emlib, inputs, settle)[0])
             continue
         if i % 2 == 0:
-            t_em.append(timed(w.run_emlib, inputs)[0])
-            t_sk.append(timed(w.run_sklearn, inputs)[0])
+            t_em.append(timed_run(w.run_emlib, inputs, settle)[0])
+            t_sk.append(timed_run(w.run_sklearn, inputs, settle)[0])
         else:
-            t_sk.append(timed(w.run_sklearn, inputs)[0])
-            t_em.append(timed(w.run_emlib, inputs)[0])
+            t_sk.append(timed_run(w.run_sklearn, inputs, settle)[0])
+            t_em.append(timed_run(w.run_emlib, inputs, settle)[0])
     row["emlib_s"] = t_em
     row["emlib_median_s"] = float(np.median(t_em))
     if t_sk:
@@ -234,6 +243,8 @@ def main(argv=None) -> int:
     parser.add_argument("--pairs", type=int, default=5, help="alternating pairs (>= 5)")
     parser.add_argument("--no-notebooks", action="store_true", help="skip notebook timings")
     parser.add_argument("--with-tests", action="store_true", help="also time the test suite")
+    parser.add_argument("--settle", type=float, default=SETTLE_S,
+                        help=f"seconds of rest before each timed run (default {SETTLE_S})")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="JSON directory")
     args = parser.parse_args(argv)
@@ -256,12 +267,12 @@ def main(argv=None) -> int:
         print(f"  {pool['user_api']:7} {pool['prefix']:20} {pool.get('version') or '':14} "
               f"threads={pool['num_threads']}")
     print(f"ratio = median over {args.pairs} alternating pairs of t_emlib / t_sklearn, "
-          f"after one warm-up run of each\n")
+          f"after one warm-up run of each; {args.settle:g} s of rest before every run\n")
 
     rows = []
     for w in chosen:
         print(f"running {w.name}: {w.description} ...", flush=True)
-        rows.append(run_workload(w, args.pairs))
+        rows.append(run_workload(w, args.pairs, args.settle))
     print()
     print_table(rows)
     load_after = os.getloadavg()
