@@ -36,19 +36,19 @@ def diagonal_moments(X, resp, N_k, spherical: bool):
 
     def moments(rows: slice) -> np.ndarray:
         size, blocks = row_blocks(rows, d)
-        Z, Z2 = np.empty((size, d)), np.empty((size, 1 if spherical else d))
+        Z, sq = np.empty((size, d)), np.empty((size, 1))
         first = np.zeros((d, K))
-        second = np.zeros((Z2.shape[1], K))
+        second = np.zeros((1 if spherical else d, K))
         for b in blocks:
             m = b.stop - b.start
             Zb = np.subtract(X[b], c, out=Z[:m])
-            if spherical:  # eq. (3.9) needs only ||x_i - c||^2, one number per sample
-                np.einsum("nd,nd->n", Zb, Zb, out=Z2[:m, 0])
-            else:
-                np.multiply(Zb, Zb, out=Z2[:m])
             # (d, K) products, not (K, d): BLAS runs the long sum over samples faster this way.
             first += Zb.T @ resp[b]
-            second += Z2[:m].T @ resp[b]
+            if spherical:  # eq. (3.9) needs only ||x_i - c||^2, one number per sample
+                Z2 = np.einsum("nd,nd->n", Zb, Zb, out=sq[:m, 0])[:, None]
+            else:
+                Z2 = np.multiply(Zb, Zb, out=Zb)  # squared in place: one buffer stays in cache
+            second += Z2.T @ resp[b]
         return first, second
 
     parts = map_rows(moments, n, 2 * K * d)
