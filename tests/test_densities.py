@@ -91,6 +91,24 @@ def test_log_bernoulli_784_pixels_and_exact_zero_one(rng):
     assert not np.isnan(got).any()
 
 
+def collapsed_first_component(covariance_type, d):
+    """Two components, the first of variance 1e-20 ('tied': one shared covariance of 1e-20)."""
+    tiny = 1e-20
+    return {
+        "full": np.stack([tiny * np.eye(d), np.eye(d)]),
+        "diag": np.array([np.full(d, tiny), np.ones(d)]),
+        "spherical": np.array([tiny, 1.0]),
+        "tied": tiny * np.eye(d),
+    }[covariance_type]
+
+
+def exact_log_gaussian(X, mu, S):
+    """log N(x | mu, S) from x - mu and the inverse of the dense S: no cancellation."""
+    diff = X - mu
+    maha = np.einsum("nd,de,ne->n", diff, np.linalg.inv(S), diff)
+    return -0.5 * (X.shape[1] * np.log(2 * np.pi) + np.linalg.slogdet(S)[1] + maha)
+
+
 @pytest.mark.parametrize("covariance_type", TYPES)
 @pytest.mark.parametrize("offset", [0.0, 5.0, 1e4])
 def test_points_near_a_collapsed_component_keep_their_digits(rng, covariance_type, offset):
@@ -98,21 +116,12 @@ def test_points_near_a_collapsed_component_keep_their_digits(rng, covariance_typ
     entries near it are recomputed from x - mu (the singularity of notebook 06)."""
     d, K = 3, 2
     mu = offset + rng.normal(size=(K, d))
-    tiny = 1e-20
-    Sigma = {
-        "full": np.stack([tiny * np.eye(d), np.eye(d)]),
-        "diag": np.array([np.full(d, tiny), np.ones(d)]),
-        "spherical": np.array([tiny, 1.0]),
-        "tied": tiny * np.eye(d),
-    }[covariance_type]
+    Sigma = collapsed_first_component(covariance_type, d)
     X = np.vstack([mu[0] + 1e-10 * rng.normal(size=(20, d)), mu[1] + rng.normal(size=(5, d))])
     got = log_gaussian(X, mu, Sigma, covariance_type)
     dense = dense_covariances(Sigma, covariance_type, K, d)
     for k in range(K):
-        diff = X - mu[k]
-        maha = np.einsum("nd,de,ne->n", diff, np.linalg.inv(dense[k]), diff)
-        want = -0.5 * (d * np.log(2 * np.pi) + np.linalg.slogdet(dense[k])[1] + maha)
-        np.testing.assert_allclose(got[:, k], want, rtol=1e-9)
+        np.testing.assert_allclose(got[:, k], exact_log_gaussian(X, mu[k], dense[k]), rtol=1e-9)
 
 
 @pytest.mark.parametrize("covariance_type", TYPES)
@@ -124,20 +133,12 @@ def test_cancellation_repair_in_every_thread(rng, covariance_type):
     d, K, n = 3, 2, 120_000
     assert n * K * d // densities._WORK_PER_THREAD >= 2  # more than one thread's worth of rows
     mu = 1e3 + rng.normal(size=(K, d))
-    tiny = 1e-20
-    Sigma = {
-        "full": np.stack([tiny * np.eye(d), np.eye(d)]),
-        "diag": np.array([np.full(d, tiny), np.ones(d)]),
-        "spherical": np.array([tiny, 1.0]),
-        "tied": tiny * np.eye(d),
-    }[covariance_type]
+    Sigma = collapsed_first_component(covariance_type, d)
     X = mu[1] + rng.normal(size=(n, d))
     near = np.r_[0:10, n - 10 : n]
     X[near] = mu[0] + 1e-10 * rng.normal(size=(near.size, d))
     got = log_gaussian(X, mu, Sigma, covariance_type)
     assert np.isfinite(got).all()
     dense = dense_covariances(Sigma, covariance_type, K, d)
-    diff = X[near] - mu[0]
-    maha = np.einsum("nd,de,ne->n", diff, np.linalg.inv(dense[0]), diff)
-    want = -0.5 * (d * np.log(2 * np.pi) + np.linalg.slogdet(dense[0])[1] + maha)
+    want = exact_log_gaussian(X[near], mu[0], dense[0])
     np.testing.assert_allclose(got[near, 0], want, rtol=1e-9)
