@@ -135,8 +135,7 @@ def log_gaussian_from_cholesky(
     ``log_weights`` (K,), if given, added to them (the E-step's ``log pi_k``). ``then``,
     if given, is called as ``then(rows, block)`` with the thread's rows (a slice) and their log
     densities as a (K, len(rows)) view of the result, in that thread while the block is still in
-    its cache: the E-step adds ``log pi`` and normalises there, so those passes run side by side
-    too.
+    its cache: the E-step normalises there, so that pass runs side by side too.
     """
     n, d = X.shape
     K = mu.shape[0]
