@@ -1,7 +1,7 @@
 """Weighted moments of X: the sums over samples behind the Gaussian M-step (eqs. (3.6)-(3.9)).
 
 :func:`emlib.gmm.m_step` reads as the equations; the functions here compute its sums quickly and
-accurately. X is walked in blocks of rows shared among threads (:func:`emlib.densities.map_rows`),
+accurately. X is walked in blocks of rows shared among threads (:func:`emlib._rows.map_rows`),
 variances are taken about a centre inside the data so that they do not cancel, and scatter
 matrices come from symmetric rank-k products, exactly symmetric and positive semi-definite.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .densities import map_rows, row_blocks
+from ._rows import map_rows, row_blocks, work_buffer
 
 
 def weighted_means(X: np.ndarray, resp: np.ndarray, N_k: np.ndarray) -> np.ndarray:
@@ -36,7 +36,7 @@ def diagonal_moments(X, resp, N_k, spherical: bool):
 
     def moments(rows: slice) -> np.ndarray:
         size, blocks = row_blocks(rows, d)
-        Z, sq = np.empty((size, d)), np.empty((size, 1))
+        Z, sq = work_buffer("moments.Z", (size, d)), work_buffer("moments.sq", (size, 1))
         first = np.zeros((d, K))
         second = np.zeros((1 if spherical else d, K))
         for b in blocks:
@@ -98,7 +98,7 @@ def scatter(X, centres, resp):
 
     def rows_scatter(rows: slice) -> np.ndarray:
         size, blocks = row_blocks(rows, d)
-        Xt, D = np.empty((d, size)), np.empty((d, size))
+        Xt, D = work_buffer("scatter.Xt", (d, size)), work_buffer("scatter.D", (d, size))
         S = np.zeros((K, d, d))
         for b in blocks:
             m = b.stop - b.start

@@ -12,35 +12,17 @@ factor ``U = L^{-T}`` (a triangular inverse, never the inverse of ``Sigma``) whi
 
 from __future__ import annotations
 
-import functools
-import itertools
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 from . import _validation as v
-from ._blas import THREADS as _THREADS
-from ._blas import one_blas_thread
 from ._cancellation import repairer as cancellation_repair
+from ._rows import map_rows, row_blocks, work_buffer
 
 LOG_2PI = np.log(2.0 * np.pi)
 
 # exp(-600) is ~1e-261: below it, exp returns subnormals that are slow to compute with and that
 # no sum containing 1.0 (a log-sum-exp, a row of responsibilities) can tell from 0.
 LOG_FLOOR = -600.0
-
-# Numbers per work buffer when an E- or M-step walks X in blocks of rows (see row_blocks): a
-# 2 MiB buffer stays in the cache between the product that fills it and the sums that read it.
-# Measured here against scikit-learn in the same process (fits alternating with its fits),
-# 2^18 ran 0-10% faster than 2^17 on the d = 2, 64 workloads, 2^15 and 2^19 up to 40% slower
-# for d = 64; for d = 2 and d = 8, 2^17 ran 2x faster than unblocked (n, K d) temporaries.
-_BLOCK_ELEMENTS = 1 << 18
-
-# The rows are shared among up to 4 threads (see map_rows), each given at least this many
-# numbers of work: below it, handing a part to a thread costs more than it saves.
-_WORK_PER_THREAD = 1 << 18
-
 
 def logsumexp(a, axis: int | None = -1, keepdims: bool = False) -> np.ndarray:
     """Stable ``log(sum(exp(a), axis))``.
@@ -167,48 +149,9 @@ def log_gaussian_from_cholesky(
     return out.T
 
 
-def map_rows(fn, n: int, width: int) -> list:
-    """``[fn(part) for part in parts]`` for contiguous slices ``part`` covering ``range(n)``,
-    one per thread, ``width`` numbers of work per row deciding how many threads pay.
-
-    BLAS runs on one thread meanwhile, and the threads share the rows instead: numpy lets go of
-    the GIL in its products and ufuncs, so the cores work side by side and meet once per call.
-    With two BLAS threads every one of the hundreds of block products of a step synchronises the
-    pair, and on a busy machine a descheduled partner stalls each one: a d = 64 fit (benchmark
-    W2) measured 3-30x slower whenever other work ran, and sharing the rows was as fast or
-    faster when the machine was quiet.
-    """
-    parts = max(1, min(_THREADS, n * width // _WORK_PER_THREAD))
-    bounds = np.linspace(0, n, parts + 1).astype(int)
-    slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
-    with one_blas_thread():
-        if parts == 1:
-            return [fn(slices[0])]
-        return list(_pool(os.getpid()).map(fn, slices))
-
-
-@functools.cache
-def _pool(pid: int) -> ThreadPoolExecutor:
-    # Kept for the process (a step makes a few calls); keyed by pid, as a forked child cannot
-    # use its parent's threads.
-    return ThreadPoolExecutor(_THREADS, thread_name_prefix="emlib")
-
-
-def row_blocks(rows: slice, width: int) -> tuple[int, list[slice]]:
-    """Blocks of ``rows`` whose work arrays, ``width`` numbers per row, fit in a core's cache.
-
-    Returns the largest block's length (to size the buffers) and the blocks. Blocks replace
-    (n, width) temporaries by small buffers that stay in cache and are reused: a fresh 10 MB
-    temporary costs more in page faults than the arithmetic done on it.
-    """
-    step = max(256, _BLOCK_ELEMENTS // width)
-    blocks = [slice(a, min(a + step, rows.stop)) for a in range(rows.start, rows.stop, step)]
-    return min(step, rows.stop - rows.start), blocks
-
-
 # Squared Mahalanobis distances of a block of rows to every component, one kernel per covariance
 # type: ``kernel(mu, U)`` precomputes what every block shares and returns the block width for
-# row_blocks, the work per row for map_rows, and ``distances(size)``, which allocates one thread's
+# row_blocks, the work per row for map_rows, and ``distances(size)``, which takes one thread's
 # buffers for blocks of up to ``size`` rows and returns ``block(Xb, out)``, writing the (K, m)
 # distances of the m rows ``Xb`` into ``out``. ``block`` returns a bound on the norms ||x_i|| of
 # its rows when it has one from the squares it computed (the cancellation bound needs it), or
@@ -231,9 +174,9 @@ def _full_distances(mu: np.ndarray, U: np.ndarray):
 
     def distances(size: int):
         # Samples as columns: the product and the sums then run along rows of length `size`.
-        Xh = np.empty((d + 1, size))
+        Xh = work_buffer("full.Xh", (d + 1, size))
         Xh[d] = 1.0
-        Y = np.empty((K * d, size))
+        Y = work_buffer("full.Y", (K * d, size))
 
         def block(Xb: np.ndarray, out: np.ndarray) -> None:
             m = Xb.shape[0]
@@ -257,7 +200,7 @@ def _expanded_distances(M: np.ndarray, U: np.ndarray | None, scale: np.ndarray |
     mm = np.einsum("kd,kd->k", M, M)[:, None]
 
     def distances(size: int):
-        Y = np.empty((size, d))
+        Y = work_buffer("expanded.Y", (size, d))
 
         def block(Xb: np.ndarray, out: np.ndarray) -> float | None:
             Yb = Xb if U is None else np.matmul(Xb, U, out=Y[: Xb.shape[0]])
@@ -288,8 +231,8 @@ def _diag_distances(mu: np.ndarray, U: np.ndarray):
     c = np.einsum("kd,kd->k", mu * mu, prec)[:, None]
 
     def distances(size: int):
-        X2 = np.empty((size, d))
-        cross = np.empty((K, size))
+        X2 = work_buffer("diag.X2", (size, d))
+        cross = work_buffer("diag.cross", (K, size))
 
         def block(Xb: np.ndarray, out: np.ndarray) -> float:
             m = Xb.shape[0]

@@ -128,10 +128,10 @@ def test_points_near_a_collapsed_component_keep_their_digits(rng, covariance_typ
 def test_cancellation_repair_in_every_thread(rng, covariance_type):
     """Enough rows that the E-step shares them among threads, each checking its own rows: points
     next to a collapsed component, at both ends of X, keep their digits."""
-    import emlib.densities as densities
+    from emlib import _rows
 
     d, K, n = 3, 2, 120_000
-    assert n * K * d // densities._WORK_PER_THREAD >= 2  # more than one thread's worth of rows
+    assert n * K * d // _rows.WORK_PER_THREAD >= 2  # more than one thread's worth of rows
     mu = 1e3 + rng.normal(size=(K, d))
     Sigma = collapsed_first_component(covariance_type, d)
     X = mu[1] + rng.normal(size=(n, d))
