@@ -229,21 +229,26 @@ def _diag_distances(mu: np.ndarray, U: np.ndarray):
     prec = U**2
     P_mu = -2.0 * mu * prec
     c = np.einsum("kd,kd->k", mu * mu, prec)[:, None]
+    ones = np.ones(d)
 
     def distances(size: int):
         X2 = work_buffer("diag.X2", (size, d))
         cross = work_buffer("diag.cross", (K, size))
+        norms = work_buffer("diag.norms", (size,))
 
         def block(Xb: np.ndarray, out: np.ndarray) -> float:
             m = Xb.shape[0]
             np.multiply(Xb, Xb, out=X2[:m])
-            x2_max = X2[:m].max()  # ||x||^2 <= d max x_j^2
+            # ||x_i||^2 exactly, by one product with a vector of ones: up to d times tighter
+            # than d max x_j^2, which on the d = 64 benchmark sent every component to the
+            # repair's entry-by-entry check.
+            x2_max = np.matmul(X2[:m], ones, out=norms[:m]).max()
             np.matmul(prec, X2[:m].T, out=out)
             np.matmul(P_mu, Xb.T, out=cross[:, :m])
             out += cross[:, :m]
             out += c
             np.maximum(out, 0.0, out=out)
-            return float(np.sqrt(d * x2_max))
+            return float(np.sqrt(x2_max))
 
         return block
 

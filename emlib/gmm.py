@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation as v
+from ._blas import one_blas_thread
 from ._moments import covariances, diagonal_moments, weighted_means
 from .densities import LOG_FLOOR, log_gaussian_from_cholesky, logsumexp, precision_cholesky
 from .em import EmptyComponentWarning
@@ -364,6 +365,11 @@ class GaussianMixture(MixtureModel):
 
     def _m_step(self, X, resp) -> GMMParams:
         return m_step(X, resp, self.covariance_type, self.reg_covar)
+
+    def _fit_context(self):
+        # The steps share rows among threads, each running its products on one BLAS thread;
+        # limiting BLAS once for the whole fit spares every step setting and restoring it.
+        return one_blas_thread()
 
     def _log_density(self, X, params) -> np.ndarray:
         return log_density(X, params)

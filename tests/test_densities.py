@@ -142,3 +142,20 @@ def test_cancellation_repair_in_every_thread(rng, covariance_type):
     dense = dense_covariances(Sigma, covariance_type, K, d)
     want = exact_log_gaussian(X[near], mu[0], dense[0])
     np.testing.assert_allclose(got[near, 0], want, rtol=1e-9)
+
+
+def test_spoiled_range_is_where_the_error_bound_exceeds_the_tolerance(rng):
+    """The repair's per-component range ``low < m < high`` is exactly the set of squared
+    distances m whose error bound ``a sqrt(m) + b`` exceeds ``RTOL (1 + m)``, with a = 0 (the
+    expanded forms) and a > 0 (the whitened form), including m = 0."""
+    from emlib._cancellation import _RTOL, _spoiled_range
+
+    K = 400
+    a = np.where(rng.random(K) < 0.5, 0.0, 10 ** rng.uniform(-14, -6, K))
+    b = 10 ** rng.uniform(-14, -6, K)
+    m = 10 ** rng.uniform(-6, 8, (K, 300))
+    m[:, :3] = 0.0
+    low, high = _spoiled_range(a, b)
+    spoiled = a[:, None] * np.sqrt(m) + b[:, None] > _RTOL * (1 + m)
+    assert 0.1 < spoiled.mean() < 0.9  # both outcomes occur
+    np.testing.assert_array_equal((m > low[:, None]) & (m < high[:, None]), spoiled)

@@ -108,11 +108,13 @@ def test_m_step_against_naive_loop(rng):
         np.testing.assert_allclose(got.Sigma[k], S_k, rtol=1e-11)
 
 
+@pytest.mark.parametrize("n, d", [(5000, 4), (9001, 64)])  # one block; blocks in two threads
 @pytest.mark.parametrize("covariance_type", ["diag", "spherical"])
-def test_diagonal_m_step_far_from_the_origin_against_two_passes(rng, covariance_type):
+def test_diagonal_m_step_far_from_the_origin_against_two_passes(rng, covariance_type, n, d):
     """Variances of 1e-2 at 1e6 from the origin: the raw second moment would cancel all but a
-    few digits; the one-pass moments about a centre inside the data keep them."""
-    n, d, K = 5000, 4, 3
+    few digits; the one-pass moments about a centre inside the data keep them. Row counts that
+    are not multiples of the 256-row tiles of the centre's subtraction."""
+    K = 3
     X = 1e6 + 0.1 * rng.normal(size=(n, d))
     resp = rng.dirichlet(np.ones(K), size=n)
     got = m_step(X, resp, covariance_type, reg_covar=0.0)
