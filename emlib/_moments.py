@@ -26,13 +26,13 @@ def diagonal_moments(X, resp, N_k, spherical: bool):
     Any centre c keeps the identities exact: ``mu_k = c + sum_i r_ik (x_i - c) / N_k`` and
     ``sum_i r_ik (x_i - mu_k)^2 = sum_i r_ik (x_i - c)^2 - N_k (mu_k - c)^2``. A centre inside
     the data keeps that subtraction from cancelling where the origin (the raw second moment)
-    would: the mean of at most 1024 evenly spaced samples, cheap to take before the pass. Each
+    would: the mean of at most 256 evenly spaced samples, cheap to take before the pass. Each
     block of rows is read once, while it is in cache, for both sums. Rounding can push a variance
     below its true value by a hair: the caller clips at 0.
     """
     n, d = X.shape
     K = N_k.size
-    c = X[:: max(1, n // 1024)].mean(axis=0)
+    c = X[:: max(1, n // 256)].mean(axis=0)
     # x - c for 256 rows at a time: subtracting one row of 256 d numbers runs ~1.5x faster than
     # numpy broadcasting c over rows of only d.
     c_rows = np.tile(c, _TILE)
