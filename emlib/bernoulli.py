@@ -21,7 +21,7 @@ from scipy.special import betaln, xlog1py, xlogy
 
 from . import _validation as v
 from ._blas import one_blas_thread
-from .densities import log_bernoulli_unchecked, logsumexp
+from .densities import log_bernoulli_unchecked, logsumexp, normalize_log_inplace
 from .em import EmptyComponentWarning
 from .kmeans import kmeans_plusplus, lloyd_step
 from .mixture import MixtureModel
@@ -98,8 +98,10 @@ def _weighted_log_prob(X: np.ndarray, params: BernoulliParams) -> np.ndarray:
 def _e_step(X: np.ndarray, params: BernoulliParams) -> tuple[np.ndarray, float]:
     """:func:`e_step` for validated ``X`` (the loop of :class:`BernoulliMixture` uses this)."""
     log_resp = _weighted_log_prob(X, params)
-    # Normalise in log space: with d = 784 pixels p(x_i | theta_k) is ~exp(-300), 0 in floats.
-    log_px = logsumexp(log_resp, axis=0)
+    # Normalised in log space: with d = 784 pixels p(x_i | theta_k) is ~exp(-300), 0 in floats.
+    # No clamp before exp: an impossible component (log probability -inf) keeps a responsibility
+    # of exactly 0.
+    log_px = normalize_log_inplace(log_resp, floor=None)
     if not np.isfinite(log_px).all():
         i = int(np.flatnonzero(~np.isfinite(log_px))[0])
         raise ValueError(
@@ -109,8 +111,6 @@ def _e_step(X: np.ndarray, params: BernoulliParams) -> tuple[np.ndarray, float]:
             f"a=b=1.01) so that theta stays inside (0, 1), or give every component a positive "
             f"weight."
         )
-    log_resp -= log_px
-    np.exp(log_resp, out=log_resp)
     # The (n, K) view of the (K, n) array: column sums in the M-step stay contiguous.
     return log_resp.T, float(log_px.sum())
 

@@ -15,7 +15,12 @@ import numpy as np
 from . import _validation as v
 from ._blas import one_blas_thread
 from ._moments import covariances, diagonal_moments, weighted_means
-from .densities import LOG_FLOOR, log_gaussian_from_cholesky, logsumexp, precision_cholesky
+from .densities import (
+    log_gaussian_from_cholesky,
+    logsumexp,
+    normalize_log_inplace,
+    precision_cholesky,
+)
 from .em import EmptyComponentWarning
 from .kmeans import KMeans, kmeans_plusplus, lloyd_step
 from .mixture import MixtureModel
@@ -122,7 +127,7 @@ def e_step(X, params: GMMParams) -> tuple[np.ndarray, float]:
     log_px = np.empty(X.shape[0])
 
     def normalize(rows: slice, block: np.ndarray) -> None:
-        log_px[rows] = _normalize_log_inplace(block)
+        log_px[rows] = normalize_log_inplace(block)
 
     resp = _weighted_log_prob(X, params, then=normalize)
     ll = float(log_px.sum())
@@ -135,31 +140,6 @@ def e_step(X, params: GMMParams) -> tuple[np.ndarray, float]:
             f"weight."
         )
     return resp, ll
-
-
-def _normalize_log_inplace(log_resp: np.ndarray) -> np.ndarray:
-    """Turn a (K, m) block of weighted log probabilities into responsibilities in place; return
-    ``log p(x_i)`` of its m samples (not finite for a sample that no component can explain,
-    whose column is then left as it came).
-
-    One ``exp`` serves both results: ``e_ki = exp(a_ki - max_j a_ji)`` gives the sums ``s_i``
-    over components (so ``log p(x_i) = max_j a_ji + log s_i``, eq. (3.10)) and the
-    responsibilities ``e_ki / s_i``. Components are rows, so each reduction over k adds K
-    contiguous rows.
-    """
-    col_max = log_resp.max(axis=0)
-    if not np.isfinite(col_max).all():
-        return col_max
-    log_resp -= col_max
-    # Clamping at exp(-600) ~ 1e-261 keeps exp (and the M-step's products with resp) away
-    # from subnormal numbers, tens of times slower; no sum containing 1.0 can see them.
-    np.maximum(log_resp, LOG_FLOOR, out=log_resp)
-    np.exp(log_resp, out=log_resp)
-    total = log_resp.sum(axis=0)
-    log_resp *= 1.0 / total  # K multiplications per sample cost less than K divisions
-    np.log(total, out=total)
-    total += col_max
-    return total
 
 
 def log_density(X, params: GMMParams) -> np.ndarray:
