@@ -45,7 +45,7 @@ def map_rows(fn, n: int, width: int) -> list:
     The calling thread takes the first part itself rather than wait: waking a pool thread cost
     45-80 us here, twice per EM iteration.
     """
-    slices = _shares(n, max(1, min(THREADS, n * width // WORK_PER_THREAD)))
+    slices = shares(n, max(1, min(THREADS, n * width // WORK_PER_THREAD)))
     with one_blas_thread():
         futures = [_pool(os.getpid()).submit(fn, part) for part in slices[1:]]
         try:
@@ -57,7 +57,8 @@ def map_rows(fn, n: int, width: int) -> list:
 
 
 @functools.lru_cache(maxsize=64)
-def _shares(n: int, parts: int) -> tuple[slice, ...]:
+def shares(n: int, parts: int) -> tuple[slice, ...]:
+    """``parts`` contiguous slices of ``range(n)`` of equal length (to within one row)."""
     bounds = np.linspace(0, n, parts + 1).astype(int)
     return tuple(slice(int(a), int(b)) for a, b in itertools.pairwise(bounds))
 

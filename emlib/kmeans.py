@@ -14,7 +14,6 @@ assignment runs over blocks of rows shared among a few threads (see :func:`_prep
 from __future__ import annotations
 
 import contextlib
-import itertools
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ import numpy as np
 from . import _validation as v
 from ._blas import THREADS as _THREADS
 from ._blas import one_blas_thread
+from ._rows import shares
 from .em import ConvergenceWarning, EmptyComponentWarning
 
 _EPS = np.finfo(np.float64).eps
@@ -191,8 +191,7 @@ def _prepared(Xc: np.ndarray, xx: np.ndarray, K: int):
     """
     n, d = Xc.shape
     n_threads = max(1, min(_THREADS, n * K // _PAIRS_PER_THREAD, n))
-    bounds = np.linspace(0, n, n_threads + 1).astype(int)
-    rows = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+    rows = shares(n, n_threads)
     Xh = np.hstack([Xc, np.ones((n, 1))])
     columns = np.ascontiguousarray(Xc.T) if K > d else None
     with one_blas_thread(), ThreadPoolExecutor(n_threads) as pool:
