@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup sandbox test lint lab lab-instructor student bench clean book book-instructor browser npm
+.PHONY: setup sandbox test test-pythons blas-check lint lab lab-instructor student bench clean book book-instructor browser npm
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -99,13 +99,27 @@ browser:
 	else echo "chromium is missing: the website's browser tests need it;" \
 	  "install it with 'sudo apt-get install chromium' (Debian/Ubuntu)"; fi
 
+# An OPENBLAS_CORETYPE the CPU cannot run kills every test with an illegal instruction: say so
+# first, with the kernels this CPU does run.
+blas-check:
+	@$(PYTHON) tests/blas_kernels.py
+
 # Everything CI runs: lint, the unit, grading and website tests, then the notebooks under nbval
-# (the cells marked NBVAL_CHECK_OUTPUT must reproduce their stored outputs). Defined after the
+# (the cells marked NBVAL_CHECK_OUTPUT must reproduce their stored outputs), then the notebooks
+# and the grading of the course's solutions again under another BLAS kernel family and on one
+# thread (tests/run_variants.py): a checked number must not depend on either. Defined after the
 # book's stamps because make expands a rule's prerequisites where the rule is read.
-test: $(STAMP) $(BOOK_STAMP) $(VENDOR_STAMP) sandbox browser
+test: blas-check $(STAMP) $(BOOK_STAMP) $(VENDOR_STAMP) sandbox browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m pytest -q --nbval-lax notebooks/
+	$(BIN)/python tests/run_variants.py
+
+# The library, exercise and notebook tests under every CPython 3.10+ found (pyenv's versions and
+# python3.N on the PATH), each in its own venv under .venv-pythons/; prints a table. Not part of
+# `make test` (it installs the dependencies once per interpreter).
+test-pythons: $(STAMP)
+	$(BIN)/python tests/run_pythons.py
 
 # emlib against scikit-learn on the same EM work, plus each notebook's run time in a fresh
 # kernel; BENCH_ARGS=--with-tests also times the test suite (see benchmarks/README.md).

@@ -10,7 +10,30 @@ import threading
 # The cores this process may run on, and the threads that share rows of X among them (at most
 # 4: the Python between numpy calls holds the GIL, so more threads only wait).
 _CPUS = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
-THREADS = min(4, len(_CPUS))
+
+
+def _threads(setting: str | None, cpus: int) -> int:
+    """The thread count: ``EMLIB_NUM_THREADS`` when set, else one per core, at most 4.
+
+    The rows are summed in one part per thread, so the thread count decides the order of the
+    additions: the tests set it to see that no checked output depends on it.
+    """
+    if setting is None or setting.strip() == "":
+        return min(4, cpus)
+    try:
+        threads = int(setting)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ValueError(
+            f"EMLIB_NUM_THREADS must be a whole number >= 1, got {setting!r}; set it to the "
+            f"number of threads emlib may use (e.g. EMLIB_NUM_THREADS=1), or unset it to use "
+            f"one per core (here {min(4, cpus)})."
+        )
+    return threads
+
+
+THREADS = _threads(os.environ.get("EMLIB_NUM_THREADS"), len(_CPUS))
 
 
 @functools.cache

@@ -5,7 +5,9 @@ per case and a one-line summary with the points those cases are worth, and retur
 :class:`CheckResult`. It never raises: an unknown id, a stub that raises ``NotImplementedError``,
 a ``...`` placeholder, any exception of the student's code (shown with the line that raised it),
 a wrong type or shape, NaN, a function that runs for more than ``TIME_LIMIT`` seconds — each reads
-as a verdict. Only a keyboard interrupt goes through.
+as a verdict. Only a keyboard interrupt goes through. (One loop escapes the time limit on Python
+3.10: a ``while True:`` whose body is a ``try`` statement, which CPython 3.10 runs without ever
+looking for a signal, so that not even the kernel's interrupt button stops it; 3.11 fixed it.)
 
 Display: in IPython / JupyterLab the result is displayed once, where ``check`` is called (HTML with
 a plain-text twin, so it renders in JupyterLab and on the static website alike), even when the call

@@ -179,6 +179,9 @@ class Sandbox:
             "MALLOC_ARENA_MAX": "2", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1", MARKER: run_id,
         }
+        # The instructor's choice of BLAS kernels holds inside too (the tests grade under two)
+        if os.environ.get("OPENBLAS_CORETYPE"):
+            env["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]
         env.update(extra or {})
         return env
 

@@ -2,8 +2,6 @@
 as not attempted, its hidden cases are reproducible. Parametrised over ``all_exercises()``, so an
 exercise a notebook author adds later is covered without touching this file."""
 
-import time
-
 import numpy as np
 import pytest
 from _exercise_helpers import numbers_in, renderings
@@ -31,13 +29,12 @@ def all_cases(ex: Exercise):
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
 def test_model_answer_gets_full_marks_on_public_and_hidden_cases(ex):
-    start = time.perf_counter()
+    # (no wall-clock limit here: on a loaded machine any such limit fails at random; how long
+    # a notebook's checks take shows in `make bench`, which times every notebook)
     result = check(ex.id, ex.model_answer())
-    elapsed = time.perf_counter() - start
     assert result.status == "ok", repr(result)
     assert result.n_passed == result.n_cases == len(ex.public_cases)
     assert result.earned == ex.auto_points
-    assert elapsed < 1.0, f"check took {elapsed:.2f} s"
     for case in all_cases(ex):
         verdict = ex.judge(ex.run(ex.model_answer(), case), case)
         assert (verdict.status, verdict.fraction) == ("ok", 1.0), verdict.message
