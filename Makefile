@@ -37,7 +37,7 @@ SOURCE_NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 STUDENT_STAMP := student/.generated
 LAB_STAMP := $(VENV)/.installed-lab
 
-$(STUDENT_STAMP): $(SOURCE_NOTEBOOKS) $(wildcard emlib/exercises/*.py) emlib/grading/student.py $(STAMP)
+$(STUDENT_STAMP): $(SOURCE_NOTEBOOKS) $(wildcard emlib/exercises/*.py) emlib/student_edition.py emlib/grading/protocol.py $(STAMP)
 	$(BIN)/emlib student notebooks --out student
 	touch $@
 

@@ -6,7 +6,7 @@ built from them in place: this script stages a copy of ``_config.yml``, ``_toc.y
 (Sphinx, ``-W --keep-going``: every warning fails the build) on that copy.
 
 - **student** (the default, public one): the notebooks are the student edition made by
-  ``emlib.grading.student`` (solution code replaced by stubs, ``solution`` cells removed), so no
+  ``emlib.student_edition`` (solution code replaced by stubs, ``solution`` cells removed), so no
   page, search index or downloadable ``.ipynb`` holds a solution.
 - **instructor**: the source notebooks, with every solution in a collapsed dropdown: code cells
   with solution markers get the ``hide-input`` tag (prompt "Show solution"), markdown cells
@@ -83,10 +83,10 @@ def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
 def student_notebook(nb, name: str = "<notebook>"):
     """The student edition of a source notebook, made by the course's own tool.
 
-    ``emlib.grading.student.make_student_notebook``: solution code becomes a stub, markdown
+    ``emlib.student_edition.make_student_notebook``: solution code becomes a stub, markdown
     cells tagged ``solution`` are removed, exercise outputs are cleared.
     """
-    from emlib.grading.student import make_student_notebook
+    from emlib.student_edition import make_student_notebook
 
     return make_student_notebook(nb, name=name)
 
@@ -227,11 +227,10 @@ def notebook_title(path: Path) -> str:
     return path.stem
 
 
-CHECK_CALL = re.compile(r"""(?<![\w.])check\(\s*["'](\d\d\.[a-z0-9-]+)["']""")
-
-
 def checked_ids(path: Path) -> list[str]:
     """Exercise ids in the order of the notebook's ``check("<id>", ...)`` cells."""
+    from emlib.grading.protocol import CHECK_CALL
+
     ids = []
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type == "code":

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 
 def _student(args: argparse.Namespace) -> int:
-    from .grading.student import StudentEditionError, write_student_edition
+    from .student_edition import StudentEditionError, write_student_edition
 
     try:
         written = write_student_edition(args.source, args.out)

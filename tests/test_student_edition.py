@@ -14,7 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from emlib.cli import main
 from emlib.exercises import Exercise, all_exercises
 from emlib.exercises.compare import close
-from emlib.grading.student import StudentEditionError, make_student_notebook, write_student_edition
+from emlib.student_edition import StudentEditionError, make_student_notebook, write_student_edition
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "student_source.ipynb"
@@ -139,7 +139,7 @@ def test_student_edition_runs_top_to_bottom_in_a_fresh_kernel(student):
     assert "emlib-check" in posterior[0].data["text/html"]
     digits = checks["# exercise: 05.digits-dims"]
     assert [o.output_type for o in digits].count("display_data") == 1  # %time prints too
-    assert digits[-1].text.endswith("not_attempted\n")
+    assert digits[-1].text.endswith("not-attempted\n")
     assert "not attempted yet" in checks["em_cost = ..."][0].data["text/plain"]
     again = next(c.outputs for c in nb.cells if c.source.startswith("result  #"))
     assert [o.output_type for o in again] == ["display_data"]

@@ -28,17 +28,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..grading.protocol import ERROR, NOT_ATTEMPTED, OK, PARTIAL, WRONG, is_unattempted
 from .registry import get
 from .spec import Exercise, Verdict
 
 TIME_LIMIT = 10.0  # seconds for all public cases of one check
-_SYMBOL = {"ok": "✓", "partial": "~", "wrong": "✗", "error": "✗", "not_attempted": "·"}
+_SYMBOL = {OK: "✓", PARTIAL: "~", WRONG: "✗", ERROR: "✗", NOT_ATTEMPTED: "·"}
 _COLOUR = {
-    "ok": "#1a7f37",
-    "partial": "#9a6700",
-    "wrong": "#cf222e",
-    "error": "#cf222e",
-    "not_attempted": "#57606a",
+    OK: "#1a7f37",
+    PARTIAL: "#9a6700",
+    WRONG: "#cf222e",
+    ERROR: "#cf222e",
+    NOT_ATTEMPTED: "#57606a",
 }
 _LIBRARY_DIRS = tuple(
     str(Path(p).resolve())
@@ -65,7 +66,7 @@ class CheckResult:
     lines : list of (status, text), one per case (or a single line for the whole answer)
     n_passed, n_cases : public cases passed, and run
     earned, points : the points the public cases are worth for this answer, and the exercise's
-    status : "ok" (every case passed), "partial", "wrong", "not_attempted" or "error"
+    status : "ok" (every case passed), "partial", "wrong", "not-attempted" or "error"
     manual : True for a derivation, whose points are given by hand
     """
 
@@ -184,7 +185,7 @@ def _run_case(ex: Exercise, answer, inputs, deadline: float) -> Verdict:
         with _time_limit(max(deadline - time.monotonic(), 1e-3)):
             output = ex.run(answer, inputs)
     except NotImplementedError:
-        return Verdict(0.0, "not_attempted", "not attempted yet")
+        return Verdict(0.0, NOT_ATTEMPTED, "not attempted yet")
     except _Timeout:
         return Verdict(0.0, "error", f"stopped after {TIME_LIMIT:g} s: is there an endless loop?")
     except KeyboardInterrupt:
@@ -196,11 +197,8 @@ def _run_case(ex: Exercise, answer, inputs, deadline: float) -> Verdict:
 
 def _answer_problem(ex: Exercise, answer) -> Verdict | None:
     """A verdict for the whole answer when no case can run (placeholder, not a function)."""
-    blank = answer is Ellipsis or (
-        isinstance(answer, dict) and answer and all(v is Ellipsis for v in answer.values())
-    )
-    if blank:
-        return Verdict(0.0, "not_attempted", f"not attempted yet: `{ex.name}` is still `...`")
+    if is_unattempted(answer):
+        return Verdict(0.0, NOT_ATTEMPTED, f"not attempted yet: `{ex.name}` is still `...`")
     if ex.kind == "function" and not callable(answer):
         try:
             shown = repr(answer)[:60]
@@ -213,7 +211,7 @@ def _answer_problem(ex: Exercise, answer) -> Verdict | None:
 
 
 def _overall(statuses: set[str], total_fraction: float) -> str:
-    for only in ("ok", "not_attempted", "error"):
+    for only in (OK, NOT_ATTEMPTED, ERROR):
         if statuses == {only}:
             return only
     return "partial" if total_fraction > 0 else "wrong"
@@ -258,9 +256,9 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
     else:
         deadline = time.monotonic() + TIME_LIMIT
         verdicts = [_run_case(ex, answer, case, deadline) for case in ex.public_cases]
-        if all(v.status == "not_attempted" for v in verdicts):
+        if all(v.status == NOT_ATTEMPTED for v in verdicts):
             raiser = f"`{ex.name}` still raises NotImplementedError"
-            lines = [("not_attempted", f"not attempted yet: {raiser}")]
+            lines = [(NOT_ATTEMPTED, f"not attempted yet: {raiser}")]
         elif n == 1:
             lines = [(verdicts[0].status, verdicts[0].message)]
         else:

@@ -73,9 +73,10 @@ from typing import Any
 
 import numpy as np
 
+from ..grading.protocol import VERDICT_STATUSES as STATUSES
+from ..grading.protocol import is_exercise_id
+
 KINDS = ("function", "value", "choice", "derivation")
-STATUSES = ("ok", "partial", "wrong", "not_attempted", "error")
-_ID = re.compile(r"^(0[1-9])\.[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SIGNATURE = re.compile(r"^([A-Za-z_]\w*)\((.*)\)$")
 
 
@@ -86,7 +87,8 @@ class Verdict:
     Attributes
     ----------
     fraction : float in [0, 1], the share of the case's points earned
-    status : one of ``STATUSES``: "ok", "partial", "wrong", "not_attempted", "error"
+    status : one of ``STATUSES``: "ok", "partial", "wrong", "not-attempted", "error" (the
+        grading protocol's words, :data:`emlib.grading.protocol.VERDICT_STATUSES`)
     message : str, short feedback for the student (never an expected value)
     mistake : str or None, the slug of the (first) diagnosed :class:`Mistake`; the message
         holds the feedback of every mistake diagnosed
@@ -214,7 +216,7 @@ class Exercise:
 
     def __post_init__(self):
         where = f"Exercise {self.id!r}"
-        if not isinstance(self.id, str) or not _ID.match(self.id):
+        if not is_exercise_id(self.id):
             raise ValueError(f"{where}: the id must look like '03.e-step' (notebook, dot, slug).")
         if self.kind not in KINDS:
             raise ValueError(f"{where}: kind {self.kind!r} is not one of {KINDS}.")

@@ -1,12 +1,11 @@
-"""Grading: the student edition of the notebooks, and the autograder built on the exercises.
+"""The autograder, ``emlib grade``, built on the exercises of :mod:`emlib.exercises`.
 
-:mod:`emlib.grading.student` makes the student edition (``emlib student``); the grader's modules
-(sandboxed runner, harness, scorer, gradebook) live beside it.
-
-The grader (``emlib grade``, :mod:`.command`), in the order a submission meets it:
-:mod:`.batch` (find submissions, student ids, cache, parallel jobs, progress) ->
-:mod:`.runner` (read the notebook, plan the hidden calls) -> :mod:`.sandbox` (bubblewrap,
-prlimit, wall clock) -> inside it :mod:`.harness` with :mod:`.inkernel` in the student's kernel,
-talking :mod:`.plain` data over :mod:`.channel` -> back outside, :mod:`.score` (references and
-comparison, statuses) with :mod:`.integrity` (forbidden calls in the code) -> :mod:`.gradebook`.
+In the order a submission meets it: :mod:`.command` (the command line) -> :mod:`.batch` (find
+submissions, student ids, cache, parallel jobs) -> :mod:`.submission` (read the notebook, plan
+its hidden calls) -> :mod:`.sandbox` (bubblewrap, prlimit, wall clock) -> inside it, the
+sub-package :mod:`.sandboxed` (the harness, with the kernel helper in the student's kernel,
+talking plain data over an authenticated channel) -> back outside, :mod:`.score` (references,
+comparison, statuses) with :mod:`.integrity` (forbidden names in the code) -> :mod:`.gradebook`.
+:mod:`.protocol` holds what both sides of the wall agree on: exercise ids, statuses, "not
+attempted", the plan and the reports.
 """

@@ -29,14 +29,17 @@ from pathlib import Path
 
 from ..exercises import all_exercises
 from . import gradebook
+from . import protocol as P
 from .integrity import tamper_signs
-from .runner import NOTEBOOK_PREFIX, RawRun, Settings, notebook_numbers, read_notebook, run_notebook
-from .sandbox import Limits, Sandbox, resolve_mode
-from .score import ExerciseResult, Judge, notebook_notes
+from .sandbox import Sandbox, SandboxLimits, resolve_mode
+from .score import ExerciseResult, Scorer, notebook_notes
+from .submission import SandboxRun, notebook_numbers, read_notebook, run_in_sandbox
 
 
 @dataclass
-class Options:
+class GradeOptions:
+    """The options of one ``emlib grade`` run (see :mod:`.command` for their meaning)."""
+
     out: Path
     jobs: int = 1
     timeout: float = 120.0  # per cell and per hidden call
@@ -141,7 +144,7 @@ def specs_hash() -> str:
     return h.hexdigest()
 
 
-def batch_seed(options: Options) -> int:
+def batch_seed(options: GradeOptions) -> int:
     if options.seed is not None:
         return int(options.seed)
     path = options.out / ".seed"
@@ -153,19 +156,20 @@ def batch_seed(options: Options) -> int:
     return seed
 
 
-def grade_one(nb_path: Path, student: str, exercises, judge: Judge, sandbox: Sandbox,
-              settings: Settings) -> SubmissionResult:
+def grade_one(nb_path: Path, student: str, exercises, scorer: Scorer, sandbox: Sandbox,
+              limits: P.KernelLimits) -> SubmissionResult:
     nb, invalid = read_notebook(nb_path)
     if nb is None:
-        raw = RawRun(invalid=invalid)
-        stem = NOTEBOOK_PREFIX.match(nb_path.stem)
+        raw = SandboxRun(invalid=invalid)
+        stem = P.NOTEBOOK_PREFIX.match(nb_path.stem)
         known = {ex.notebook for ex in exercises}
         numbers = [stem.group(1)] if stem and stem.group(1) in known else []  # see merge()
     else:
         numbers = notebook_numbers(nb, nb_path, exercises)
         mine = [ex for ex in exercises if ex.notebook in numbers and ex.kind != "derivation"]
-        raw = run_notebook(nb_path, mine, judge.cases, sandbox, settings) if mine else RawRun()
-    results = {ex.id: judge.score(ex, nb, raw) for ex in exercises if ex.notebook in numbers}
+        raw = run_in_sandbox(nb_path, mine, scorer.cases, sandbox, limits) if mine else SandboxRun()
+    results = {ex.id: scorer.score_exercise(ex, nb, raw) for ex in exercises
+               if ex.notebook in numbers}
     flags = sorted({f for r in results.values() for f in r.flags})
     notes = notebook_notes(nb, raw) if nb is not None else []
     if nb is not None and not numbers:
@@ -180,9 +184,9 @@ def grade_one(nb_path: Path, student: str, exercises, judge: Judge, sandbox: San
         flags.append("wall-clock")
     if raw.channel_problem:
         flags.append("report-rejected")
-    if any(c.get("status") == "died" for c in raw.cells):
+    if any(c.status == P.DIED for c in raw.cells):
         flags.append("kernel-died")
-    if any(c.get("truncated") for c in raw.cells):
+    if any(c.truncated for c in raw.cells):
         flags.append("output-truncated")
     if not sandbox.use_bwrap:
         flags.append("unsandboxed")
@@ -190,7 +194,7 @@ def grade_one(nb_path: Path, student: str, exercises, judge: Judge, sandbox: San
                             raw.seconds)
 
 
-def cache_key(nb_path: Path, seed: int, options: Options, exercises, code_hash: str) -> str:
+def cache_key(nb_path: Path, seed: int, options: GradeOptions, exercises, code_hash: str) -> str:
     h = hashlib.sha256()
     h.update(nb_path.read_bytes())
     settings = [seed, options.timeout, options.wall, options.memory_mb, options.sandbox,
@@ -227,7 +231,7 @@ class Progress:
             self.stream.flush()
 
 
-def grade(paths, options: Options, stream=None) -> list[gradebook.StudentRow]:
+def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRow]:
     """Grade every submission under ``paths`` into ``options.out``; returns the gradebook rows."""
     stream = sys.stderr if stream is None else stream
     if options.jobs < 1:
@@ -237,13 +241,12 @@ def grade(paths, options: Options, stream=None) -> list[gradebook.StudentRow]:
     use_bwrap = resolve_mode(options.sandbox)
     options.out.mkdir(parents=True, exist_ok=True)
     seed = batch_seed(options)
-    judge = Judge(exercises, seed)
+    scorer = Scorer(exercises, seed)
     code_hash = specs_hash()
     cache_dir = options.out / ".cache"
     cache_dir.mkdir(exist_ok=True)
-    limits = Limits(wall_seconds=options.wall, memory_mb=options.memory_mb)
-    settings = Settings(cell_timeout=options.timeout)
-    sandbox = Sandbox(use_bwrap, limits)
+    kernel_limits = P.KernelLimits(cell_timeout=options.timeout, call_timeout=options.timeout)
+    sandbox = Sandbox(use_bwrap, SandboxLimits(wall_seconds=options.wall, memory_mb=options.memory_mb))
     progress = Progress(len(subs), stream, options.quiet)
     results: list[SubmissionResult] = []
 
@@ -257,7 +260,7 @@ def grade(paths, options: Options, stream=None) -> list[gradebook.StudentRow]:
                 return res
             except (ValueError, TypeError, KeyError):
                 pass  # an unreadable cache entry is graded again
-        res = grade_one(nb_path, student, exercises, judge, sandbox, settings)
+        res = grade_one(nb_path, student, exercises, scorer, sandbox, kernel_limits)
         gradebook.atomic_write(cached, json.dumps(res.to_dict()))
         return res
 

@@ -67,10 +67,10 @@ def register_grade(subparsers) -> None:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from .batch import GradingError, Options, grade
+    from .batch import GradeOptions, GradingError, grade
     from .sandbox import SandboxUnavailable
 
-    options = Options(
+    options = GradeOptions(
         out=args.out, jobs=args.jobs, timeout=args.timeout, wall_seconds=args.wall_time,
         memory_mb=args.memory, sandbox=args.sandbox, seed=args.seed, force=args.force,
         ids=args.ids, exercises=tuple(s.strip() for s in args.exercises.split(",") if s.strip()),

@@ -20,7 +20,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .score import NOT_A_ZERO, STATUSES, ExerciseResult
+from .protocol import EXERCISE_STATUSES as STATUSES
+from .protocol import NOT_A_ZERO
+from .score import ExerciseResult
 
 _PREFERENCE = {s: i for i, s in enumerate(
     ["ok", "partial", "wrong", "error", "not-attempted", "flagged", "timeout", "memory", "crashed",

@@ -2,12 +2,13 @@
 
 A function exercise lists in ``spec.forbidden`` the dotted names of the implementations it asks
 the student to write (``"emlib.gmm.e_step"``, ``"sklearn.mixture.GaussianMixture"``). The run-time
-half (:mod:`.inkernel`) records calls into them during the hidden cases; this half reads the code:
+half (:mod:`.sandboxed.kernel_helper`) records calls into them during the hidden cases; this half reads the code:
 the notebook's imports give each local name its dotted origin (``from emlib import gmm`` makes
 ``gmm.e_step`` mean ``emlib.gmm.e_step``), and every name or attribute chain inside the student's
 definition of the graded function is resolved through them. A reference whose dotted name equals
 or lies under a forbidden one, or resolves to the same object (``emlib.e_step`` when emlib
-re-exports ``emlib.gmm.e_step``), is reported with its line.
+re-exports ``emlib.gmm.e_step``, by :func:`.protocol.resolve`, as the trace resolves it), is
+reported with its line.
 
 Only the packages of the forbidden names are ever imported here (emlib, scikit-learn), to resolve
 re-exports; the student's code is parsed, never run, in the grader's process.
@@ -19,7 +20,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from .inkernel import resolve
+from .protocol import resolve
 
 _MAGIC = re.compile(r"^\s*[%!]")
 

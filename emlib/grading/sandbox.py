@@ -39,8 +39,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from . import sandboxed
+
 MODES = ("auto", "required", "off")
-HARNESS_FILES = ("harness.py", "channel.py", "plain.py", "inkernel.py")
+_GRADING = Path(__file__).resolve().parent
+# What the harness needs beside it: the modules that run inside, and the protocol they speak.
+HARNESS_FILES = (
+    *(_GRADING / "sandboxed" / name for name in sandboxed.MODULES),
+    _GRADING / "protocol.py",
+)
 MARKER = "EMLIB_GRADING_RUN"
 SANDBOX_LIB = "/grading/lib"
 INSTALL_HINT = (
@@ -67,8 +74,9 @@ class SandboxUnavailable(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Caps for one submission. ``memory_mb`` is the address space of each process."""
+class SandboxLimits:
+    """Caps for one submission's process tree. ``memory_mb`` is the address space of each
+    process (the kernel's own time limits are :class:`~emlib.grading.protocol.KernelLimits`)."""
 
     wall_seconds: float = 1200.0
     memory_mb: int = 4096
@@ -139,7 +147,7 @@ def _emlib_dir() -> Path:
 class Sandbox:
     """Runs the harness on prepared run directories; ``close()`` removes its shared files."""
 
-    def __init__(self, use_bwrap: bool, limits: Limits):
+    def __init__(self, use_bwrap: bool, limits: SandboxLimits):
         self.use_bwrap, self.limits = use_bwrap, limits
         self.shared = Path(tempfile.mkdtemp(prefix="emlib-grading-"))
         self.shared.chmod(0o755)
@@ -156,9 +164,8 @@ class Sandbox:
 
     def prepare(self, run_dir: Path) -> None:
         """Copy the harness into ``run_dir`` (which holds plan.json and the submission)."""
-        here = Path(__file__).parent
-        for name in HARNESS_FILES:
-            shutil.copyfile(here / name, run_dir / name)
+        for path in HARNESS_FILES:
+            shutil.copyfile(path, run_dir / path.name)
         run_dir.chmod(0o755)
         for path in run_dir.iterdir():
             path.chmod(0o644)

@@ -1,9 +1,12 @@
 """Scores and statuses: the sandbox's plain-data report judged against the exercise specs.
 
 Runs in the grader's process only: the references (``Exercise.expected``) and the comparison
-(``Exercise.judge``, which also names diagnosed mistakes) never enter the sandbox.
+(``Exercise.judge``, which also names diagnosed mistakes) never enter the sandbox. A
+:class:`Scorer` holds one batch's hidden cases and their expected values; its
+:meth:`Scorer.score_exercise` turns the sandbox's case reports for one exercise into an
+:class:`ExerciseResult`.
 
-Statuses of one exercise (:data:`STATUSES`):
+Statuses of one exercise (:data:`.protocol.EXERCISE_STATUSES`):
 
 ``ok`` / ``partial`` / ``wrong``
     judged on every hidden case: the points are the exercise's points times the mean fraction.
@@ -27,7 +30,7 @@ Statuses of one exercise (:data:`STATUSES`):
     a derivation, marked by hand: no automatic points.
 
 ``timeout``, ``memory``, ``crashed``, ``invalid-notebook`` and ``manual`` are never written as a
-plain zero in the gradebook (:data:`NOT_A_ZERO`). Numpy warnings never cost points: they are
+plain zero in the gradebook (:data:`.protocol.NOT_A_ZERO`). Numpy warnings never cost points: they are
 silenced while the student's code is called and while judging.
 """
 
@@ -40,13 +43,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import protocol as P
 from .integrity import defining_cells, forbidden_references
-
-STATUSES = ("ok", "partial", "wrong", "not-attempted", "missing", "error", "timeout", "memory",
-            "crashed", "invalid-notebook", "flagged", "manual")
-NOT_A_ZERO = frozenset({"timeout", "memory", "crashed", "invalid-notebook", "manual"})
-_CASE_STATUSES = {"ok", "missing", "not-attempted", "error", "timeout", "memory", "crashed"}
-_ABORTS = ("crashed", "memory", "timeout")  # precedence when cases disagree
+from .submission import SandboxRun
 
 
 @dataclass
@@ -68,18 +67,7 @@ class ExerciseResult:
         return asdict(self)
 
 
-def unattempted(answer) -> bool:
-    """``...``, or a container whose every leaf is ``...`` (the student edition's blanks)."""
-    if answer is Ellipsis:
-        return True
-    if isinstance(answer, Mapping):
-        return bool(answer) and all(unattempted(v) for v in answer.values())
-    if isinstance(answer, (list, tuple, set, frozenset)):
-        return bool(answer) and all(unattempted(v) for v in answer)
-    return False
-
-
-class Judge:
+class Scorer:
     """Hidden cases and their expected values for one batch (computed once, shared by threads)."""
 
     def __init__(self, exercises, seed: int):
@@ -103,24 +91,24 @@ class Judge:
             return self._expected[key]
 
     # -- one exercise ----------------------------------------------------------------------
-    def score(self, ex, nb, raw) -> ExerciseResult:
-        """Judge exercise ``ex`` of the notebook ``nb`` from the sandbox's report ``raw``."""
-        res = ExerciseResult(ex.id, ex.title, 0.0, ex.auto_points, "missing")
+    def score_exercise(self, ex, nb, raw: SandboxRun) -> ExerciseResult:
+        """Score exercise ``ex`` of the notebook ``nb`` from the sandbox's report ``raw``."""
+        res = ExerciseResult(ex.id, ex.title, 0.0, ex.auto_points, P.MISSING)
         if ex.kind == "derivation":
-            res.status, res.messages = "manual", ["marked by hand from your written answer"]
+            res.status, res.messages = P.MANUAL, ["marked by hand from your written answer"]
             return res
         if raw.invalid:
-            res.status, res.messages = "invalid-notebook", [raw.invalid]
+            res.status, res.messages = P.INVALID_NOTEBOOK, [raw.invalid]
             return res
         reports = raw.results.get(ex.id)
         if reports is None:
             res.status, res.messages = _not_reached(raw)
             return res
         hits = forbidden_references(nb, ex.name, ex.forbidden) if ex.kind == "function" else []
-        runtime = sorted({n for r in reports for n in r.get("forbidden", []) if isinstance(n, str)})
-        tampered = any(r.get("tracer") == "removed" for r in reports)
+        runtime = sorted({n for r in reports for n in r.forbidden})
+        tampered = any(r.tracer_removed for r in reports)
         if hits or runtime or tampered:
-            res.status = "flagged"
+            res.status = P.FLAGGED
             for h in hits:
                 res.messages.append(f"`{ex.name}` uses {h.written} (cell {h.cell + 1}, line {h.line}),"
                                     f" the library's implementation of what it should compute.")
@@ -131,37 +119,37 @@ class Judge:
             res.messages.append("The exercise asks you to implement it yourself: 0 points.")
             res.flags.append(f"forbidden:{ex.id}")
             return res
-        self._judge_cases(ex, nb, raw, reports, res)
+        self._score_cases(ex, nb, raw, reports, res)
         return res
 
-    def _judge_cases(self, ex, nb, raw, reports, res: ExerciseResult) -> None:
+    def _score_cases(self, ex, nb, raw: SandboxRun, reports: list[P.CaseReport],
+                     res: ExerciseResult) -> None:
         n = len(self.cases[ex.id])
         fractions, statuses, lines = [], [], []
         for i in range(n):
-            r = reports[i] if i < len(reports) else {"status": "crashed", "evalue": "no report"}
-            status = r.get("status") if r.get("status") in _CASE_STATUSES else "error"
-            fraction, message = 0.0, None
-            if status == "ok":
-                if "output" not in r:
-                    status, message = "error", "the grader received no answer"
-                elif ex.kind != "function" and unattempted(r["output"]):
-                    status = "not-attempted"
+            r = reports[i] if i < len(reports) else P.CaseReport(P.CRASHED, evalue="no report")
+            status, fraction, message = r.status, 0.0, None
+            if status == P.OK:
+                if not r.has_output:
+                    status, message = P.ERROR, "the grader received no answer"
+                elif ex.kind != "function" and P.is_unattempted(r.output):
+                    status = P.NOT_ATTEMPTED
                 else:
                     with warnings.catch_warnings(), np.errstate(all="ignore"):
                         warnings.simplefilter("ignore")
-                        v = ex.judge(r["output"], self.cases[ex.id][i], self.expected(ex, i))
+                        v = ex.judge(r.output, self.cases[ex.id][i], self.expected(ex, i))
                     fraction, message = v.fraction, v.message
-                    status = "ok" if v.status != "error" else "error"
-                    if v.status == "error":
+                    status = P.ERROR if v.status == P.ERROR else P.OK
+                    if v.status == P.ERROR:
                         res.flags.append(f"checker-error:{ex.id}")
                     if v.mistake:
                         res.mistakes.append(v.mistake)
-            elif status == "error":
-                where = f" ({r['where']})" if r.get("where") else ""
-                message = f"raised {r.get('ename', 'an error')}: {r.get('evalue', '')}{where}"
-            elif status in _ABORTS:
-                message = {"timeout": "did not finish within the time limit",
-                           "memory": "ran out of memory", "crashed": "made the kernel die"}[status]
+            elif status == P.ERROR:
+                where = f" ({r.where})" if r.where else ""
+                message = f"raised {r.ename or 'an error'}: {r.evalue}{where}"
+            elif status in P.ABORTS:
+                message = {P.TIMEOUT: "did not finish within the time limit",
+                           P.MEMORY: "ran out of memory", P.CRASHED: "made the kernel die"}[status]
             fractions.append(fraction)
             statuses.append(status)
             if message and (fraction < 1.0 or status != "ok"):
@@ -169,10 +157,10 @@ class Judge:
         res.points = round(ex.auto_points * float(np.mean(fractions)), 2) if fractions else 0.0
         res.status = _combine(statuses, fractions)
         res.mistakes = sorted(set(res.mistakes))
-        if res.status == "missing":
+        if res.status == P.MISSING:
             res.status, why = _why_missing(ex, nb, raw)
             res.messages = [why]
-        elif res.status == "not-attempted":
+        elif res.status == P.NOT_ATTEMPTED:
             res.messages = ["not attempted yet (the stub or `...` is still there)"]
         else:
             label = "hidden case" if ex.kind == "function" else "answer"
@@ -181,18 +169,18 @@ class Judge:
 
 
 def _combine(statuses: list[str], fractions: list[float]) -> str:
-    for abort in _ABORTS:
+    for abort in P.ABORTS:
         if abort in statuses:
             return abort
-    for only in ("not-attempted", "missing"):
+    for only in (P.NOT_ATTEMPTED, P.MISSING):
         if statuses and all(s == only for s in statuses):
             return only
     mean = float(np.mean(fractions)) if fractions else 0.0
     if mean >= 1.0:
-        return "ok"
+        return P.OK
     if mean <= 0.0:
-        return "error" if "error" in statuses else "wrong"
-    return "partial"
+        return P.ERROR if P.ERROR in statuses else P.WRONG
+    return P.PARTIAL
 
 
 def _group(lines: list[str], n: int, label: str) -> list[str]:
@@ -205,57 +193,55 @@ def _group(lines: list[str], n: int, label: str) -> list[str]:
     return [f"{count} of {n} {label}s: {line}" for line, count in order.items()]
 
 
-def _why_missing(ex, nb, raw) -> tuple[str, str]:
+def _why_missing(ex, nb, raw: SandboxRun) -> tuple[str, str]:
     cells = defining_cells(nb, ex.name)
     if not cells:
-        return "missing", f"`{ex.name}` is not defined in the notebook (renamed or deleted?)"
-    report = {c.get("cell"): c for c in raw.cells}.get(cells[-1], {})
+        return P.MISSING, f"`{ex.name}` is not defined in the notebook (renamed or deleted?)"
+    report = next((c for c in raw.cells if c.cell == cells[-1]), None)
     where = f"the cell that defines `{ex.name}` (cell {cells[-1] + 1})"
-    status = report.get("status")
-    if status == "error":
-        if report.get("ename") == "MemoryError":
-            return "memory", f"{where} ran out of memory"
-        return "error", f"{where} raised {report.get('ename')}: {report.get('evalue', '')}"
-    if status == "timeout":
-        return "timeout", f"{where} did not finish within the time limit"
-    if status == "died":
-        return report.get("cause", "crashed"), f"{where} made the kernel die; it was skipped"
-    if status == "not-run":
-        return "crashed", f"{where} was not run: the kernel kept dying in an earlier cell"
-    return "missing", f"`{ex.name}` is not defined after running the notebook"
+    status = report.status if report is not None else None
+    if status == P.ERROR:
+        if report.ename == "MemoryError":
+            return P.MEMORY, f"{where} ran out of memory"
+        return P.ERROR, f"{where} raised {report.ename}: {report.evalue}"
+    if status == P.TIMEOUT:
+        return P.TIMEOUT, f"{where} did not finish within the time limit"
+    if status == P.DIED:
+        return report.cause or P.CRASHED, f"{where} made the kernel die; it was skipped"
+    if status == P.NOT_RUN:
+        return P.CRASHED, f"{where} was not run: the kernel kept dying in an earlier cell"
+    return P.MISSING, f"`{ex.name}` is not defined after running the notebook"
 
 
-def _not_reached(raw) -> tuple[str, list[str]]:
+def _not_reached(raw: SandboxRun) -> tuple[str, list[str]]:
     """Status of an exercise the harness never reported on, and why."""
     if raw.timed_out:
-        return "timeout", ["the notebook did not finish grading within the wall-clock limit"]
+        return P.TIMEOUT, ["the notebook did not finish grading within the wall-clock limit"]
     if raw.channel_problem:
-        return "crashed", [f"the grading report was cut short ({raw.channel_problem})"]
+        return P.CRASHED, [f"the grading report was cut short ({raw.channel_problem})"]
     if raw.failure:
-        return "crashed", [f"the grader could not run the notebook ({raw.failure})"]
-    return "crashed", ["the grading harness stopped before reaching this exercise"]
+        return P.CRASHED, [f"the grader could not run the notebook ({raw.failure})"]
+    return P.CRASHED, ["the grading harness stopped before reaching this exercise"]
 
 
-def notebook_notes(nb, raw) -> list[str]:
+def notebook_notes(nb, raw: SandboxRun) -> list[str]:
     """What happened while the notebook ran, for the feedback's first section."""
     notes = []
     for c in raw.cells:
-        i = c.get("cell")
-        if not isinstance(i, int) or not 0 <= i < len(nb.cells):
+        if not 0 <= c.cell < len(nb.cells):
             continue
-        first = next((s for s in nb.cells[i].source.splitlines() if s.strip()), "")[:60]
-        cell = f"cell {i + 1} (`{first}`)"
-        status = c.get("status")
-        if status == "error" and not c.get("skipped"):
-            notes.append(f"{cell} raised {c.get('ename')}: {c.get('evalue', '')}")
-        elif status == "timeout":
+        first = next((s for s in nb.cells[c.cell].source.splitlines() if s.strip()), "")[:60]
+        cell = f"cell {c.cell + 1} (`{first}`)"
+        if c.status == P.ERROR and not c.skipped:
+            notes.append(f"{cell} raised {c.ename}: {c.evalue}")
+        elif c.status == P.TIMEOUT:
             notes.append(f"{cell} did not finish within the time limit and was interrupted")
-        elif status == "died":
-            notes.append(f"{cell} made the kernel die ({c.get('cause', 'crashed')}); the notebook "
+        elif c.status == P.DIED:
+            notes.append(f"{cell} made the kernel die ({c.cause or P.CRASHED}); the notebook "
                          f"was run again without it")
-        elif status == "not-run":
+        elif c.status == P.NOT_RUN:
             notes.append(f"{cell} was not run")
-        if c.get("truncated"):
-            notes.append(f"{cell} printed {c.get('output_bytes', 0) / 2**20:.1f} MB of output; "
+        if c.truncated:
+            notes.append(f"{cell} printed {c.output_bytes / 2**20:.1f} MB of output; "
                          f"it was dropped (grading went on)")
     return notes

@@ -42,7 +42,7 @@ def test_stub_reads_as_not_attempted():
         "  · not attempted yet: `responsibilities` still raises NotImplementedError",
         "  0/2 public cases passed: 0 of 3 points on these cases.",
     ]
-    assert result.status == "not_attempted"
+    assert result.status == "not-attempted"
 
 
 def test_ellipsis_reads_as_not_attempted():
@@ -52,7 +52,7 @@ def test_ellipsis_reads_as_not_attempted():
         "  0/1 public case passed: 0 of 3 points on these cases.",
     ]
     partly = check("03.posterior-1d", {"resp1": ..., "pi1": ..., "mu1": ..., "sigma2_1": ...})
-    assert partly.status == "not_attempted"
+    assert partly.status == "not-attempted"
 
 
 def test_exception_shows_its_type_message_and_the_students_line():

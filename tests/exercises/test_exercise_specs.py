@@ -70,7 +70,7 @@ def test_variant_feedback_on_hidden_cases_never_shows_an_expected_value(ex, mist
 def test_stub_or_placeholder_reads_as_not_attempted(ex):
     answer = stub if ex.kind == "function" else ...
     result = check(ex.id, answer)
-    assert result.status == "not_attempted"
+    assert result.status == "not-attempted"
     assert result.earned == 0
     assert result.lines[0][1].startswith("not attempted yet")
 

@@ -4,7 +4,7 @@ The "correct" notebook is written like a source notebook of the course: hand-wri
 (never a call into emlib's implementation of the graded thing) between ``# BEGIN SOLUTION`` /
 ``# END SOLUTION`` markers or on ``# SOLUTION`` lines, each exercise followed by its
 ``check(...)`` cell. The untouched student edition is made from it by the course's own
-:func:`emlib.grading.student.make_student_notebook`; every other fixture is the correct notebook
+:func:`emlib.student_edition.make_student_notebook`; every other fixture is the correct notebook
 with one exercise cell replaced or one cell inserted.
 """
 

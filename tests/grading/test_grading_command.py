@@ -13,7 +13,7 @@ import pytest
 from _grading_helpers import E_STEP, EXERCISES, MAXIMUM, correct_cells, notebook, variant, write
 
 from emlib.cli import main
-from emlib.grading.batch import Options, grade
+from emlib.grading.batch import GradeOptions, grade
 
 WRONG_AXIS = E_STEP.replace("axis=1, keepdims", "axis=0, keepdims")
 
@@ -29,7 +29,7 @@ def submissions(tmp_path_factory):
 
 def _options(out, **kw):
     base = dict(out=out, jobs=2, timeout=60, sandbox="off", seed=11, exercises=EXERCISES, quiet=True)
-    return Options(**{**base, **kw})
+    return GradeOptions(**{**base, **kw})
 
 
 @pytest.fixture(scope="module")

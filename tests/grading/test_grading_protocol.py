@@ -10,7 +10,9 @@ import re
 import numpy as np
 import pytest
 
-from emlib.grading import channel, plain
+from emlib.grading import protocol
+from emlib.grading.sandboxed import plain_data as plain
+from emlib.grading.sandboxed import report_channel as channel
 
 
 @dataclasses.dataclass
@@ -129,3 +131,47 @@ def test_a_forged_or_replayed_frame_is_rejected():
     assert channel.read_frames(tampered, key) == ([], "frame 0 (notebook) failed authentication")
     frames, problem = channel.read_frames(good + b"junk", key)
     assert len(frames) == 1 and problem == f"unexpected bytes at offset {len(good)} of the harness's output"
+
+
+# -- the grading protocol: ids, statuses, reports ---------------------------------------------
+
+
+def test_one_grammar_for_exercise_ids_and_four_ways_to_name_one():
+    assert all(protocol.is_exercise_id(i) for i in ("03.e-step", "01.kl-nonneg", "12.a1"))
+    assert not any(protocol.is_exercise_id(i) for i in
+                   ("3.e-step", "00.x", "03.E-step", "03.e--step", "03.e-step-", 3))
+    source = ('# exercise: 04.lloyd-step\nx = 1\ncheck("03.e-step", e_step)\n'
+              'raise NotImplementedError("05.m-step: your code here")\ncheck("03.e-stepper")')
+    assert protocol.ids_in_cell(source, ["exercise:06.bic", "solution"]) == [
+        "06.bic", "04.lloyd-step", "03.e-step", "03.e-stepper", "05.m-step"]
+    assert protocol.ids_in_cell('check("03.e-step"', ["exercise:not an id"]) == ["03.e-step"]
+    assert protocol.stub_message("03.e-step") == "03.e-step: your code here"
+
+
+def test_the_statuses_are_spelt_once():
+    from emlib.exercises import STATUSES
+
+    assert STATUSES is protocol.VERDICT_STATUSES and "not-attempted" in STATUSES
+    assert set(protocol.CASE_STATUSES) < set(protocol.EXERCISE_STATUSES)
+    assert all("_" not in s for s in protocol.EXERCISE_STATUSES + protocol.CELL_STATUSES)
+
+
+def test_a_report_survives_the_wire_and_anything_else_reads_as_an_error():
+    case = protocol.CaseReport("ok", output={"r": np.ones(2)}, has_output=True,
+                               forbidden=("emlib.gmm.e_step",), seconds=0.5)
+    back = protocol.CaseReport.from_wire(plain.loads(plain.dumps(case.to_wire())))
+    assert back.status == "ok" and back.has_output and back.forbidden == ("emlib.gmm.e_step",)
+    np.testing.assert_array_equal(back.output["r"], np.ones(2))
+    assert protocol.CaseReport.from_wire("junk") == protocol.CaseReport("error")
+    odd = protocol.CaseReport.from_wire({"status": "full-marks", "ename": 7, "forbidden": [1, "x"],
+                                         "tracer_removed": "yes", "evalue": "e" * 5000})
+    assert (odd.status, odd.ename, odd.forbidden, odd.tracer_removed) == ("error", "", ("x",), False)
+    assert len(odd.evalue) == protocol.TEXT_LIMIT
+    assert protocol.CaseReport.from_wire({"status": "ok", "output": 1}).has_output is False
+    nb = protocol.NotebookReport(True, cells=(protocol.CellReport(2, "died", cause="memory"),))
+    again = protocol.NotebookReport.from_wire(plain.loads(plain.dumps(nb.to_wire())))
+    assert again == nb
+    plan = protocol.Plan(protocol.KernelLimits(cell_timeout=5), "/tmp/work", True,
+                         (protocol.ExercisePlan("03.e-step", "function", "e_step", 8,
+                                                forbidden=("emlib.gmm.e_step",)),))
+    assert protocol.Plan.from_wire(json.loads(json.dumps(plan.to_wire()))) == plan

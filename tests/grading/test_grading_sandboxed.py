@@ -29,8 +29,8 @@ from _grading_helpers import (
 )
 
 import emlib
-from emlib.grading.batch import Options, grade
-from emlib.grading.student import make_student_notebook
+from emlib.grading.batch import GradeOptions, grade
+from emlib.student_edition import make_student_notebook
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "emlib-grading-test-sleeper-7f3a"
@@ -216,7 +216,7 @@ def batch(tmp_path_factory, listener, request):
     (subs / "not-json.ipynb").write_text('{"cells": [ this is not JSON', encoding="utf-8")
     (subs / "not-a-notebook.ipynb").write_text(json.dumps({"hello": "world"}), encoding="utf-8")
     out = root / "out"
-    options = Options(out=out, jobs=2, timeout=20, wall_seconds=240, memory_mb=2048,
+    options = GradeOptions(out=out, jobs=2, timeout=20, wall_seconds=240, memory_mb=2048,
                       sandbox="required", seed=20261125, exercises=EXERCISES, quiet=True)
     rows = grade([subs], options)
     return {r.student: r for r in rows}, out, subs

@@ -11,7 +11,7 @@ import pytest
 from _grading_helpers import require_bubblewrap
 
 from emlib.exercises import all_exercises
-from emlib.grading.batch import Options, grade
+from emlib.grading.batch import GradeOptions, grade
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -21,7 +21,7 @@ SOURCES = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 def graded(tmp_path_factory):
     require_bubblewrap()
     out = tmp_path_factory.mktemp("source-grades")
-    options = Options(out=out, jobs=2, timeout=300, sandbox="required", seed=7, quiet=True)
+    options = GradeOptions(out=out, jobs=2, timeout=300, sandbox="required", seed=7, quiet=True)
     rows = grade(SOURCES, options)
     return {row.student: row for row in rows}
 

@@ -26,8 +26,9 @@ from emlib.exercises import get
 from emlib.grading import gradebook, sandbox
 from emlib.grading.batch import GradingError, discover, select_exercises
 from emlib.grading.integrity import defining_cells, forbidden_references, tamper_signs
-from emlib.grading.runner import RawRun, notebook_numbers, read_notebook
-from emlib.grading.score import Judge, unattempted
+from emlib.grading.protocol import CaseReport, CellReport, is_unattempted
+from emlib.grading.score import Scorer
+from emlib.grading.submission import SandboxRun, notebook_numbers, read_notebook
 
 # -- reading submissions --------------------------------------------------------------------
 
@@ -96,68 +97,74 @@ def test_tamper_signs_point_at_cells_that_reach_for_the_grader():
 
 
 def test_unattempted_recognises_the_student_editions_blanks():
-    assert unattempted(...) and unattempted({"K": ..., "n": ...}) and unattempted([..., ...])
-    assert not unattempted({"K": 10, "n": ...}) and not unattempted({}) and not unattempted(0.0)
+    assert is_unattempted(...) and is_unattempted({"K": ..., "n": ...}) and is_unattempted([..., ...])
+    assert is_unattempted({"a": {"b": ...}, "c": [..., (...,)]})
+    assert not is_unattempted({"K": 10, "n": ...}) and not is_unattempted({})
+    assert not is_unattempted(0.0)
 
 
 @pytest.fixture(scope="module")
-def judge():
-    return Judge([get(i) for i in EXERCISES], seed=3)
+def scorer():
+    return Scorer([get(i) for i in EXERCISES], seed=3)
 
 
 def _raw(results, **kw):
-    return RawRun(results=results, complete=True, **kw)
+    """A complete sandbox run whose case reports are given as wire dicts."""
+    cases = {k: [CaseReport.from_wire({"has_output": "output" in c, **c}) for c in v]
+             for k, v in results.items()}
+    cells = [CellReport.from_wire(c) for c in kw.pop("cells", [])]
+    return SandboxRun(results=cases, cells=cells, complete=True, **kw)
 
 
-def test_scores_from_case_reports(judge):
+def test_scores_from_case_reports(scorer):
     ex = get("03.e-step")
     nb = notebook(correct_cells())
-    cases = judge.cases[ex.id]
-    right = [{"status": "ok", "output": judge.expected(ex, i), "forbidden": []} for i in range(len(cases))]
-    assert judge.score(ex, nb, _raw({ex.id: right})).points == 5
+    cases = scorer.cases[ex.id]
+    right = [{"status": "ok", "output": scorer.expected(ex, i), "forbidden": []} for i in range(len(cases))]
+    assert scorer.score_exercise(ex, nb, _raw({ex.id: right})).points == 5
     half = right[: len(cases) // 2] + [{"status": "error", "ename": "ValueError", "evalue": "x"}] * (
         len(cases) - len(cases) // 2)
-    res = judge.score(ex, nb, _raw({ex.id: half}))
+    res = scorer.score_exercise(ex, nb, _raw({ex.id: half}))
     assert res.status == "partial" and res.points == 2.5
     assert any(m.startswith(f"{len(cases) - len(cases) // 2} of {len(cases)} hidden cases: raised "
                             "ValueError: x") for m in res.messages)
     timeouts = [*right[:-1], {"status": "timeout"}]
-    res = judge.score(ex, nb, _raw({ex.id: timeouts}))
+    res = scorer.score_exercise(ex, nb, _raw({ex.id: timeouts}))
     assert res.status == "timeout" and res.points == round(5 * (len(cases) - 1) / len(cases), 2)
     stubs = [{"status": "not-attempted"}] * len(cases)
-    assert judge.score(ex, nb, _raw({ex.id: stubs})).status == "not-attempted"
+    assert scorer.score_exercise(ex, nb, _raw({ex.id: stubs})).status == "not-attempted"
 
 
-def test_the_expected_value_never_appears_in_feedback(judge):
+def test_the_expected_value_never_appears_in_feedback(scorer):
     ex = get("03.posterior-1d")
-    expected = judge.expected(ex, 0)
+    expected = scorer.expected(ex, 0)
     wrong = {k: np.asarray(v) * 1.01 for k, v in expected.items()}
-    res = judge.score(ex, notebook(correct_cells()), _raw({ex.id: [{"status": "ok", "output": wrong}]}))
+    res = scorer.score_exercise(ex, notebook(correct_cells()), _raw({ex.id: [{"status": "ok", "output": wrong}]}))
     assert res.status == "wrong"
     text = " ".join(res.messages)
     for value in np.concatenate([np.ravel(v) for v in expected.values()]):
         assert f"{value:.4g}" not in text
 
 
-def test_flagged_by_the_run_time_trace_or_a_removed_tracer(judge):
+def test_flagged_by_the_run_time_trace_or_a_removed_tracer(scorer):
     ex = get("03.e-step")
-    n = len(judge.cases[ex.id])
-    traced = [{"status": "ok", "output": judge.expected(ex, i), "forbidden": ["emlib.gmm.e_step"]}
+    n = len(scorer.cases[ex.id])
+    traced = [{"status": "ok", "output": scorer.expected(ex, i), "forbidden": ["emlib.gmm.e_step"]}
               for i in range(n)]
-    res = judge.score(ex, notebook(correct_cells()), _raw({ex.id: traced}))
+    res = scorer.score_exercise(ex, notebook(correct_cells()), _raw({ex.id: traced}))
     assert (res.status, res.points, res.flags) == ("flagged", 0.0, ["forbidden:03.e-step"])
     assert "`e_step` called emlib.gmm.e_step during the hidden cases." in res.messages
-    untraced = [{"status": "ok", "output": judge.expected(ex, i), "tracer": "removed"} for i in range(n)]
-    res = judge.score(ex, notebook(correct_cells()), _raw({ex.id: untraced}))
+    untraced = [{"status": "ok", "output": scorer.expected(ex, i), "tracer_removed": True} for i in range(n)]
+    res = scorer.score_exercise(ex, notebook(correct_cells()), _raw({ex.id: untraced}))
     assert res.status == "flagged"
     assert "`e_step` removed the grader's call tracer (sys.setprofile)." in res.messages
 
 
-def test_a_missing_name_takes_the_status_of_the_cell_that_should_define_it(judge):
+def test_a_missing_name_takes_the_status_of_the_cell_that_should_define_it(scorer):
     ex = get("03.e-step")
     nb = notebook(correct_cells())
     cell = defining_cells(nb, "e_step")[-1]
-    missing = [{"status": "missing"}] * len(judge.cases[ex.id])
+    missing = [{"status": "missing"}] * len(scorer.cases[ex.id])
     for report, expected in [
         ({"status": "error", "ename": "NameError", "evalue": "np"}, "error"),
         ({"status": "error", "ename": "MemoryError", "evalue": ""}, "memory"),
@@ -166,28 +173,28 @@ def test_a_missing_name_takes_the_status_of_the_cell_that_should_define_it(judge
         ({"status": "ok"}, "missing"),
     ]:
         raw = _raw({ex.id: missing}, cells=[{"cell": cell, **report}])
-        assert judge.score(ex, nb, raw).status == expected
-    assert judge.score(ex, notebook([code("x = 1")]), _raw({ex.id: missing})).messages == [
+        assert scorer.score_exercise(ex, nb, raw).status == expected
+    assert scorer.score_exercise(ex, notebook([code("x = 1")]), _raw({ex.id: missing})).messages == [
         "`e_step` is not defined in the notebook (renamed or deleted?)"]
 
 
-def test_an_exercise_never_reached_is_not_a_plain_zero(judge):
+def test_an_exercise_never_reached_is_not_a_plain_zero(scorer):
     ex = get("05.digits-dims")
     nb = notebook(correct_cells())
-    assert judge.score(ex, nb, RawRun(timed_out=True)).status == "timeout"
-    assert judge.score(ex, nb, RawRun(channel_problem="frame 2 failed authentication")).messages == [
+    assert scorer.score_exercise(ex, nb, SandboxRun(timed_out=True)).status == "timeout"
+    assert scorer.score_exercise(ex, nb, SandboxRun(channel_problem="frame 2 failed authentication")).messages == [
         "the grading report was cut short (frame 2 failed authentication)"]
-    assert judge.score(ex, nb, RawRun(failure="RuntimeError: x")).status == "crashed"
-    assert judge.score(ex, None, RawRun(invalid="not valid JSON")).status == "invalid-notebook"
-    assert judge.score(get("01.kl-nonneg"), nb, RawRun()).status == "manual"
+    assert scorer.score_exercise(ex, nb, SandboxRun(failure="RuntimeError: x")).status == "crashed"
+    assert scorer.score_exercise(ex, None, SandboxRun(invalid="not valid JSON")).status == "invalid-notebook"
+    assert scorer.score_exercise(get("01.kl-nonneg"), nb, SandboxRun()).status == "manual"
 
 
-def test_judging_silences_numpy_warnings(judge):
+def test_judging_silences_numpy_warnings(scorer):
     ex = get("01.jensen-gap")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = judge.score(ex, notebook(correct_cells()), _raw({ex.id: [
-            {"status": "ok", "output": np.float64("nan")}] * len(judge.cases[ex.id])}))
+        res = scorer.score_exercise(ex, notebook(correct_cells()), _raw({ex.id: [
+            {"status": "ok", "output": np.float64("nan")}] * len(scorer.cases[ex.id])}))
     assert res.status == "wrong"
 
 
@@ -216,7 +223,7 @@ def _sub(student, path, results, invalid=None, flags=()):
                             {r.id: r for r in results}, [], list(flags))
 
 
-def test_merge_keeps_each_students_best_and_writes_status_words(tmp_path, judge):
+def test_merge_keeps_each_students_best_and_writes_status_words(tmp_path, scorer):
     from emlib.grading.score import ExerciseResult
 
     exercises = [get(i) for i in EXERCISES]
@@ -292,7 +299,7 @@ def test_sandbox_modes(monkeypatch):
 @pytest.mark.parametrize("euid", [0, 1000])
 def test_the_sandbox_command_line(monkeypatch, tmp_path, euid):
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: euid)
-    box = sandbox.Sandbox(True, sandbox.Limits(wall_seconds=60, memory_mb=2048, nproc=32))
+    box = sandbox.Sandbox(True, sandbox.SandboxLimits(wall_seconds=60, memory_mb=2048, nproc=32))
     try:
         cmd = box.bwrap_command(tmp_path, uid=212345)
     finally:

@@ -1,8 +1,10 @@
 """The harness: runs one submission inside the sandbox and reports plain data to the grader.
 
 Run as ``python harness.py RUN_DIR`` by :mod:`emlib.grading.sandbox`, next to copies of
-:mod:`.plain`, :mod:`.channel` and :mod:`.inkernel` (nothing else of emlib's grading code, and
-never the exercise specs: references and comparisons stay in the grader's process). It
+:mod:`emlib.grading.protocol`, :mod:`.plain_data`, :mod:`.report_channel` and
+:mod:`.kernel_helper` (nothing else of emlib's grading code, and never the exercise specs:
+references and comparisons stay in the grader's process). It reads its
+:class:`~emlib.grading.protocol.Plan` from ``RUN_DIR/plan.json`` and
 
 1. makes itself non-dumpable, reads the report key and the hidden inputs from its standard
    input, and moves its standard output (the report pipe) to a private descriptor that no child
@@ -12,8 +14,8 @@ never the exercise specs: references and comparisons stay in the grader's proces
 3. writes the hidden inputs where the kernel can read them — only now, so that no cell of the
    notebook could read them and precompute answers — and, for each exercise and hidden case,
    sends the kernel one short cell that calls the student's function (or reads the value)
-   through :mod:`.inkernel`, and reads back the plain-data document it wrote;
-4. reports the run as authenticated frames (:mod:`.channel`) and exits, which tears the sandbox
+   through :mod:`.kernel_helper`, and reads back the plain-data document it wrote;
+4. reports the run as authenticated frames (:mod:`.report_channel`) and exits, which tears the sandbox
    (its PID namespace) down with every process the student started.
 
 Why the student cannot forge the report. The student's code runs in the kernel, a child of this
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import dataclasses
 import json
 import os
 import resource
@@ -53,10 +56,12 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 try:  # inside the sandbox the modules sit side by side, outside they are a package
-    from . import channel, plain
+    from .. import protocol as P
+    from . import plain_data, report_channel
 except ImportError:  # pragma: no cover - exercised inside the sandbox
-    import channel
-    import plain
+    import plain_data
+    import protocol as P
+    import report_channel
 
 KERNEL_NAME = "emlib-grading"
 MAX_RESTARTS = 3
@@ -67,9 +72,9 @@ _MEMORY_WORDS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of m
 class _Client(NotebookClient):
     """nbclient with timeouts that are noticed, replies that are kept and output that is capped."""
 
-    def __init__(self, nb, settings, **kw):
+    def __init__(self, nb, limits: P.KernelLimits, **kw):
         super().__init__(nb, **kw)
-        self.output_limit = int(settings["max_output_bytes"])
+        self.output_limit = limits.max_output_bytes
         self.timed_out, self.reply, self.output_bytes = False, None, 0
 
     async def _async_handle_timeout(self, timeout, cell=None):
@@ -90,14 +95,15 @@ class _Client(NotebookClient):
 class Session:
     """One notebook in one kernel (restarted as needed), and the calls of the hidden cases."""
 
-    def __init__(self, nb, settings: dict, helper_dir: str, inputs: bytes, forbidden: dict):
-        self.nb, self.settings = nb, settings
-        self.helper_dir, self.inputs, self.forbidden = helper_dir, inputs, forbidden
+    def __init__(self, nb, plan: P.Plan, helper_dir: str, inputs: bytes):
+        self.nb, self.limits, self.workdir = nb, plan.limits, plan.workdir
+        self.helper_dir, self.inputs = helper_dir, inputs
+        self.forbidden = {ex.id: list(ex.forbidden) for ex in plan.exercises if ex.forbidden}
         self.inputs_path: str | None = None
         self.code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
         nb.cells.append(nbformat.v4.new_code_cell(""))  # the slot for the grader's own cells
         self.slot = len(nb.cells) - 1
-        self.skip: dict[int, dict] = {}
+        self.skip: dict[int, P.CellReport] = {}
         self.restarts, self.client, self.kernel_pid = 0, None, None
         self.peak_vm, self.kernel_log = 0, collections.deque(maxlen=200)
         self.module = "_emlib_grading_" + secrets.token_hex(8)
@@ -105,17 +111,17 @@ class Session:
 
     # -- the kernel ----------------------------------------------------------------------
     def start(self) -> None:
-        s = self.settings
+        limits = self.limits
         probe_cell = self._probe_cell = nbformat.v4.new_code_cell("pass")
         self.client = _Client(
-            self.nb, s, timeout=s["cell_timeout"], allow_errors=True, kernel_name=KERNEL_NAME,
+            self.nb, limits, timeout=limits.cell_timeout, allow_errors=True, kernel_name=KERNEL_NAME,
             interrupt_on_timeout=True, record_timing=False, shutdown_kernel="immediate",
-            startup_timeout=s["startup_timeout"], iopub_timeout=10, raise_on_iopub_timeout=False,
+            startup_timeout=limits.startup_timeout, iopub_timeout=10, raise_on_iopub_timeout=False,
             error_on_timeout={"ename": "TimeoutError", "evalue": "cell timed out", "traceback": []},
-            resources={"metadata": {"path": s["workdir"]}},
+            resources={"metadata": {"path": self.workdir}},
         )
         self.client.timeout_func = lambda cell: PROBE_TIMEOUT if cell is probe_cell else self._timeout
-        self._timeout = s["cell_timeout"]
+        self._timeout = limits.cell_timeout
         read_end, write_end = os.pipe()
         self.client.create_kernel_manager()
         self.client.start_new_kernel(stdout=write_end, stderr=write_end)
@@ -129,17 +135,18 @@ class Session:
             "    import importlib.util, sys\n"
             "    def load(name, path):\n"
             "        spec = importlib.util.spec_from_file_location(name, path)\n"
-            "        mod = importlib.util.module_from_spec(spec)\n"
+            "        mod = sys.modules[name] = importlib.util.module_from_spec(spec)\n"
             "        spec.loader.exec_module(mod)\n"
             "        return mod\n"
-            f"    plain = load({self.module + '_plain'!r}, {self.helper_dir + '/plain.py'!r})\n"
-            f"    ink = load({self.module!r}, {self.helper_dir + '/inkernel.py'!r})\n"
-            f"    sys.modules[{self.module!r}] = ink.Helper(plain, {self.forbidden!r})\n"
+            f"    plain = load({self.module + '_plain'!r}, {self.helper_dir + '/plain_data.py'!r})\n"
+            f"    words = load({self.module + '_protocol'!r}, {self.helper_dir + '/protocol.py'!r})\n"
+            f"    helper = load({self.module!r}, {self.helper_dir + '/kernel_helper.py'!r})\n"
+            f"    sys.modules[{self.module!r}] = helper.Helper(plain, words, {self.forbidden!r})\n"
             "_emlib_setup()\n"
             "del _emlib_setup\n"
         )
-        outcome = self.run_source(setup, self.settings["cell_timeout"], history=False)
-        if outcome["status"] != "ok":
+        outcome = self.run_source(setup, self.limits.cell_timeout, history=False)
+        if outcome.status != P.OK:
             raise RuntimeError(f"the grading helper did not start in the kernel: {outcome}")
 
     def stop(self) -> None:
@@ -185,11 +192,12 @@ class Session:
         limited = self.as_limit != resource.RLIM_INFINITY
         near_limit = limited and (self.peak_vm >= 0.9 * self.as_limit or rss >= 0.8 * self.as_limit)
         said_so = any(w in line for line in self.kernel_log for w in _MEMORY_WORDS)
-        return "memory" if near_limit or said_so else "crashed"
+        return P.MEMORY if near_limit or said_so else P.CRASHED
 
     # -- cells ---------------------------------------------------------------------------
-    def run_source(self, source: str, timeout: float, history: bool = False, index=None) -> dict:
-        """Execute one cell; ``{"status": "ok" | "error" | "timeout" | "died", ...}``."""
+    def run_source(self, source: str, timeout: float, history: bool = False,
+                   index: int | None = None) -> P.CellReport:
+        """Execute one cell: ``nb.cells[index]``, or ``source`` in the grader's own slot."""
         c = self.client
         cell = c.nb.cells[index] if index is not None else nbformat.v4.new_code_cell(source)
         if index is None:
@@ -198,22 +206,21 @@ class Session:
         try:
             c.execute_cell(cell, index, store_history=history)
         except DeadKernelError:
-            return {"status": "died", "cause": self.death_cause()}
+            return P.CellReport(index, P.DIED, cause=self.death_cause())
         except CellTimeoutError:
             c.timed_out = True
         except Exception as exc:  # a kernel whose messages no longer make sense: treat it as dead
-            return {"status": "died", "cause": "crashed", "ename": type(exc).__name__,
-                    "evalue": str(exc)[:300]}
-        out = {"status": "ok", "output_bytes": c.output_bytes,
-               "truncated": c.output_bytes > c.output_limit}
+            return P.CellReport(index, P.DIED, cause=P.CRASHED, ename=type(exc).__name__,
+                                evalue=str(exc)[:P.TEXT_LIMIT])
+        out = P.CellReport(index, P.OK, output_bytes=c.output_bytes,
+                           truncated=c.output_bytes > c.output_limit)
         if c.timed_out:
-            out["status"] = "timeout"
-            if self.run_probe() != "ok":
-                out["stuck"] = True
-        elif c.reply is not None and c.reply["content"].get("status") == "error":
+            return dataclasses.replace(out, status=P.TIMEOUT, stuck=self.run_probe() != "ok")
+        if c.reply is not None and c.reply["content"].get("status") == "error":
             content = c.reply["content"]
-            out.update(status="error", ename=str(content.get("ename", ""))[:100],
-                       evalue=str(content.get("evalue", ""))[:300])
+            return dataclasses.replace(out, status=P.ERROR,
+                                       ename=str(content.get("ename", ""))[:100],
+                                       evalue=str(content.get("evalue", ""))[:P.TEXT_LIMIT])
         return out
 
     def run_probe(self) -> str:
@@ -226,33 +233,33 @@ class Session:
             return "dead"
         return "stuck" if c.timed_out else "ok"
 
-    def run_notebook(self) -> list[dict]:
+    def run_cells(self) -> list[P.CellReport]:
         """Run every code cell not skipped; restart without any cell that kills or hangs the kernel."""
         while True:
             reports, broke = [], None
             for i in self.code_cells:
                 if i in self.skip:
-                    reports.append({"cell": i, **self.skip[i], "skipped": True})
+                    reports.append(dataclasses.replace(self.skip[i], skipped=True))
                     continue
                 if not self.nb.cells[i].source.strip():
                     continue
-                r = self.run_source("", self.settings["cell_timeout"], history=True, index=i)
-                reports.append({"cell": i, **r})
-                if r["status"] == "died" or r.get("stuck"):
+                r = self.run_source("", self.limits.cell_timeout, history=True, index=i)
+                reports.append(r)
+                if r.status == P.DIED or r.stuck:
                     broke = i
                     break
             if broke is None:
                 return reports
             self.skip[broke] = reports[-1]
             if not self.restart():
-                return reports + [{"cell": j, "status": "not-run"} for j in self.code_cells if j > broke]
+                return reports + [P.CellReport(j, P.NOT_RUN) for j in self.code_cells if j > broke]
 
     # -- hidden cases --------------------------------------------------------------------
     def publish_inputs(self) -> None:
         """Hand the hidden inputs to the kernel, now that the notebook has run (not before, so
         that no cell of the notebook can read them)."""
         self.withdraw_inputs()
-        self.inputs_path = f"{self.settings['workdir']}/.calls/{secrets.token_hex(12)}.inputs.npz"
+        self.inputs_path = f"{self.workdir}/.calls/{secrets.token_hex(12)}.inputs.npz"
         Path(self.inputs_path).write_bytes(self.inputs)
 
     def withdraw_inputs(self) -> None:
@@ -260,32 +267,40 @@ class Session:
             Path(self.inputs_path).unlink(missing_ok=True)
             self.inputs_path = None
 
-    def call(self, ex: dict, index: int) -> dict:
-        out_path = f"{self.settings['workdir']}/.calls/{secrets.token_hex(12)}.npz"
+    def call(self, ex: P.ExercisePlan, index: int) -> _Call:
+        """One hidden case of ``ex``, called in the kernel through the helper."""
+        out_path = f"{self.workdir}/.calls/{secrets.token_hex(12)}.npz"
         source = (
-            f"__import__('sys').modules[{self.module!r}].call({ex['id']!r}, {ex['kind']!r}, "
-            f"{ex['name']!r}, {index}, {ex['n_calls']}, {ex['seed_argument']!r}, "
+            f"__import__('sys').modules[{self.module!r}].call({ex.id!r}, {ex.kind!r}, "
+            f"{ex.name!r}, {index}, {ex.n_calls}, {ex.seed_argument!r}, "
             f"{self.inputs_path!r}, {out_path!r})"
         )
-        r = self.run_source(source, self.settings["call_timeout"])
-        if r["status"] == "died":
-            return {"status": r["cause"], "evalue": "the kernel died during this call",
-                    "stop": True, "restart": True}
-        if r["status"] == "timeout":
-            return {"status": "timeout", "stop": True, "restart": bool(r.get("stuck"))}
+        r = self.run_source(source, self.limits.call_timeout)
+        if r.status == P.DIED:
+            report = P.CaseReport(r.cause, evalue="the kernel died during this call")
+            return _Call(report, stop=True, restart=True)
+        if r.status == P.TIMEOUT:
+            return _Call(P.CaseReport(P.TIMEOUT), stop=True, restart=r.stuck)
         try:
             data = Path(out_path).read_bytes()
             Path(out_path).unlink()
-            report = plain.loads(data)
-        except (OSError, plain.PlainDataError) as exc:
-            why = f"{r.get('ename', '')}: {r.get('evalue', '')}" if r["status"] == "error" else str(exc)
-            return {"status": "error", "ename": "GradingHelperError",
-                    "evalue": f"the grader could not read this answer ({why[:200]})"}
-        if not isinstance(report, dict):
-            return {"status": "error", "ename": "GradingHelperError", "evalue": "malformed report"}
-        if report.get("status") == "memory":  # the next cases would exhaust it the same way
-            report["stop"] = True
-        return report
+            report = P.CaseReport.from_wire(plain_data.loads(data))
+        except (OSError, plain_data.PlainDataError) as exc:
+            why = f"{r.ename}: {r.evalue}" if r.status == P.ERROR else str(exc)
+            report = P.CaseReport(P.ERROR, ename="GradingHelperError",
+                                  evalue=f"the grader could not read this answer ({why[:200]})")
+            return _Call(report)
+        # out of memory: the next cases would exhaust it the same way
+        return _Call(report, stop=report.status == P.MEMORY)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    """A hidden call's report, and whether to skip the exercise's other cases (and restart)."""
+
+    report: P.CaseReport
+    stop: bool = False
+    restart: bool = False
 
 
 def _set_non_dumpable() -> None:
@@ -322,55 +337,58 @@ def main(run_dir: str) -> int:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     report_fd = os.dup(1)  # close-on-exec: the kernel never inherits the report pipe
-    plan = json.loads(Path(run_dir, "plan.json").read_text())
-    settings = plan["settings"]
-    workdir = Path(settings["workdir"])
+    plan = P.Plan.from_wire(json.loads(Path(run_dir, "plan.json").read_text()))
+    workdir = Path(plan.workdir)
     (workdir / ".calls").mkdir(parents=True, exist_ok=True)
     log = os.open(workdir / ".harness.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    writer = channel.FrameWriter(report_fd, key)
+    writer = report_channel.FrameWriter(report_fd, key)
     _kernelspec(workdir / ".jupyter")
     try:
         nb = nbformat.read(str(Path(run_dir, "submission.ipynb")), as_version=4)
     except Exception as exc:  # the grader checked it already; a race must not crash the report
-        writer.send("notebook", {"valid": False, "error": str(exc)[:300]})
-        writer.send("done", {})
+        writer.send("notebook", P.NotebookReport(False, str(exc)[:P.TEXT_LIMIT]).to_wire())
+        writer.send("done", P.DoneReport().to_wire())
         return 0
-    forbidden = {ex["id"]: ex["forbidden"] for ex in plan["exercises"] if ex["forbidden"]}
-    session = Session(nb, settings, run_dir, inputs, forbidden)
+    session = Session(nb, plan, run_dir, inputs)
     try:
         session.start()
-        cells = session.run_notebook()
-        writer.send("notebook", {"valid": True, "cells": cells, "restarts": session.restarts})
+        cells = session.run_cells()
+        writer.send("notebook", P.NotebookReport(True, "", tuple(cells), session.restarts).to_wire())
         session.publish_inputs()
-        for ex in plan["exercises"]:
-            cases = []
-            for index in range(ex["n_cases"]):
-                if session.client is None:
-                    cases.append({"status": "crashed", "evalue": "the kernel could not be restarted"})
-                    continue
-                result = session.call(ex, index)
-                cases.append(result)
-                stop, restart = result.pop("stop", False), result.pop("restart", False)
-                if stop:  # the next cases would time out or crash the same way: spare the time
-                    rest = ex["n_cases"] - index - 1
-                    cases += [{"status": result["status"], "evalue": "not run"}] * rest
-                    session.withdraw_inputs()
-                    if restart and session.restart():
-                        session.run_notebook()
-                    session.publish_inputs()
-                    break
-            writer.send("result", {"id": ex["id"], "cases": cases})
+        for ex in plan.exercises:
+            writer.send("result", P.ExerciseReport(ex.id, tuple(_call_cases(session, ex))).to_wire())
     except Exception as exc:
-        writer.send("failure", {"error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+        writer.send("failure", P.FailureReport(f"{type(exc).__name__}: {str(exc)[:500]}").to_wire())
     finally:
         session.stop()
-        if settings.get("pid_namespace"):
+        if plan.pid_namespace:
             _kill_others()
-        tail = list(session.kernel_log)[-40:]
-        writer.send("done", {"kernel_log": "".join(tail)[-8000:], "peak_vm": session.peak_vm})
+        tail = "".join(list(session.kernel_log)[-40:])[-8000:]
+        writer.send("done", P.DoneReport(tail, session.peak_vm).to_wire())
     return 0
+
+
+def _call_cases(session: Session, ex: P.ExercisePlan) -> list[P.CaseReport]:
+    """Every hidden case of one exercise; after one that hangs, crashes or exhausts the kernel,
+    the rest are reported the same way without being run (they would do the same)."""
+    cases: list[P.CaseReport] = []
+    for index in range(ex.n_cases):
+        if session.client is None:
+            cases.append(P.CaseReport(P.CRASHED, evalue="the kernel could not be restarted"))
+            continue
+        call = session.call(ex, index)
+        cases.append(call.report)
+        if call.stop:
+            rest = ex.n_cases - index - 1
+            cases += [P.CaseReport(call.report.status, evalue="not run")] * rest
+            session.withdraw_inputs()
+            if call.restart and session.restart():
+                session.run_cells()
+            session.publish_inputs()
+            break
+    return cases
 
 
 if __name__ == "__main__":

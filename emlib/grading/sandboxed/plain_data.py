@@ -31,7 +31,8 @@ more than :data:`MAX_NODES` nodes, arrays larger than :data:`MAX_BYTES` in all) 
 :class:`PlainDataError`, on the way in and on the way out.
 
 This module is copied into the sandbox next to the harness and its encoder runs inside the
-student's kernel too, so it imports nothing but the standard library and numpy.
+student's kernel too, so it imports nothing but the standard library and numpy. The grader reads
+the same documents with it outside.
 """
 
 from __future__ import annotations

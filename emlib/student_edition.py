@@ -26,7 +26,9 @@ Unbalanced or nested markers, a ``# SOLUTION`` that is not on an assignment, a m
 that belongs to no exercise: each stops with :class:`StudentEditionError` naming the notebook, the
 cell index (0-based, as ``nb.cells[i]``) and the line in the cell (1-based).
 
-Used by ``emlib student``, ``make student`` / ``make lab``, the website build and the grader.
+Used by ``emlib student``, ``make student`` / ``make lab``, the website build and the grader's
+tests. The ways a cell names its exercise, and the stub's message, are the grading protocol's
+(:mod:`emlib.grading.protocol`), so the grader recognises what this module writes.
 """
 
 from __future__ import annotations
@@ -42,12 +44,10 @@ from pathlib import Path
 
 import nbformat
 
-from ..exercises import Exercise, all_exercises
+from .exercises import Exercise, all_exercises
+from .grading.protocol import CHECK_CALL, EXERCISE_COMMENT, stub_message, tagged_ids
 
 _MARKER = re.compile(r"#+\s*(BEGIN SOLUTION|END SOLUTION|SOLUTION)\s*$")
-_ID = r"(\d\d\.[a-z0-9]+(?:-[a-z0-9]+)*)"
-_ID_COMMENT = re.compile(r"^\s*#\s*exercise:?\s+" + _ID + r"\s*$", re.IGNORECASE)
-_ID_CHECK = re.compile(r"(?<![\w.])check\(\s*[\"']" + _ID + r"[\"']")
 _CHECK_CALL = re.compile(r"(?<![\w.])check\(")
 _MAGIC = re.compile(r"^\s*[%!]")
 
@@ -76,25 +76,14 @@ def _exercise_id(cells, index: int, fail) -> str:
     """The id of the exercise that the marked cell ``cells[index]`` belongs to."""
     cell = cells[index]
     found: list[tuple[str, str]] = []
-    found += [
-        ("the cell tag", t.split(":", 1)[1].strip())
-        for t in _tags(cell)
-        if t.startswith("exercise:")
-    ]
-    found += [
-        ("an '# exercise:' comment", m.group(1))
-        for line in cell.source.splitlines()
-        if (m := _ID_COMMENT.match(line))
-    ]
-    found += [
-        ("the check(...) call in the cell", m.group(1)) for m in _ID_CHECK.finditer(cell.source)
-    ]
+    found += [("the cell tag", i) for i in tagged_ids(_tags(cell))]
+    found += [("an '# exercise:' comment", i) for i in EXERCISE_COMMENT.findall(cell.source)]
+    found += [("the check(...) call in the cell", i) for i in CHECK_CALL.findall(cell.source)]
     if not found:
         nxt = next((c for c in cells[index + 1 :] if c.cell_type == "code"), None)
         if nxt is not None:
             found += [
-                ("the check(...) in the next code cell", m.group(1))
-                for m in _ID_CHECK.finditer(nxt.source)
+                ("the check(...) in the next code cell", i) for i in CHECK_CALL.findall(nxt.source)
             ]
     ids = {i for _, i in found}
     if not ids:
@@ -187,7 +176,7 @@ def _solution_edits(lines: list[str], tree: ast.Module, ex: Exercise | None, ex_
 def _block_edit(lines, begin, end, tree, ex, ex_id, fail) -> _Edit:
     indent = re.match(r"\s*", lines[begin]).group(0)
     if _enclosing_function(tree, begin + 1) is not None:
-        stub = f'{indent}raise NotImplementedError("{ex_id}: your code here")'
+        stub = f'{indent}raise NotImplementedError("{stub_message(ex_id)}")'
         return _Edit(begin, end + 1, (stub,))
     if ex is None or ex.kind == "function":
         fail(

@@ -10,8 +10,12 @@ ran, the harness sends one short cell per hidden case that calls :func:`Helper.c
   :meth:`emlib.exercises.Exercise.run`: that module is not importable here, so the rule is
   restated), with numpy warnings silenced (a warning never costs points) and a profiler that
   records any call into a forbidden callable (``spec.forbidden``),
-- writes the output, or what went wrong, as a plain-data document (:mod:`.plain`) that the
-  harness reads after the cell finished.
+- writes the output, or what went wrong, as a :class:`~emlib.grading.protocol.CaseReport` in a
+  plain-data document (:mod:`.plain_data`) that the harness reads after the cell finished.
+
+The harness loads :mod:`emlib.grading.protocol` and :mod:`.plain_data` from their copies in the
+sandbox and hands them to :class:`Helper`: this module imports only the standard library and
+numpy.
 
 Nothing here can make a wrong answer right: the expected values and the comparison live only in
 the grader's process. The student's code runs in this same process and can tamper with this
@@ -24,7 +28,6 @@ from __future__ import annotations
 
 import builtins
 import copy
-import importlib
 import inspect
 import io
 import os
@@ -38,26 +41,6 @@ import warnings
 import numpy as np
 
 _MESSAGE_LIMIT = 300
-
-
-def resolve(dotted: str):
-    """The object a dotted name refers to (importing the longest module prefix), or None.
-
-    The grader's static check (:mod:`.integrity`) uses it too.
-    """
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except Exception:
-            continue
-        try:
-            for attr in parts[cut:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            return None
-        return obj
-    return None
 
 
 def _codes_of(obj, seen=None) -> list:
@@ -121,8 +104,8 @@ class _Tracer:
 class Helper:
     """Created once per kernel by the harness, before the notebook's first cell."""
 
-    def __init__(self, plain, forbidden: dict[str, list[str]]):
-        self.plain = plain
+    def __init__(self, plain_data, protocol, forbidden: dict[str, list[str]]):
+        self.plain, self.protocol = plain_data, protocol
         self._inputs: tuple[str, dict] | None = None  # (path, decoded inputs)
         # The genuine objects, captured before any student code runs.
         self._open, self._replace, self._deepcopy = io.open, os.replace, copy.deepcopy
@@ -135,7 +118,8 @@ class Helper:
         ip = getattr(builtins, "get_ipython", lambda: None)()
         self._user_ns = ip.user_ns if ip is not None else sys.modules["__main__"].__dict__
         self._forbidden = {
-            ex_id: {name: resolve(name) for name in names} for ex_id, names in forbidden.items()
+            ex_id: {name: protocol.resolve(name) for name in names}
+            for ex_id, names in forbidden.items()
         }
 
     # -- reading and writing -------------------------------------------------------------
@@ -145,13 +129,14 @@ class Helper:
                 self._inputs = (inputs_path, self.plain.loads(fh.read()))
         return self._inputs[1][exercise_id][index]
 
-    def _write(self, path: str, report: dict) -> None:
+    def _write(self, path: str, report) -> None:
         try:
-            data = self.plain.dumps(report)
+            data = self.plain.dumps(report.to_wire())
         except Exception as exc:  # not plain data, too large: say so instead of the answer
-            report = {k: v for k, v in report.items() if k != "output"}
-            report.update(status="error", ename="NotPlainData", evalue=str(exc)[:_MESSAGE_LIMIT])
-            data = self.plain.dumps(report)
+            report = self.protocol.CaseReport(
+                self.protocol.ERROR, ename="NotPlainData", evalue=str(exc)[:_MESSAGE_LIMIT],
+                forbidden=report.forbidden, seconds=report.seconds)
+            data = self.plain.dumps(report.to_wire())
         with self._open(path + ".part", "wb") as fh:
             fh.write(data)
         self._replace(path + ".part", path)
@@ -160,27 +145,29 @@ class Helper:
     def call(self, exercise_id: str, kind: str, name: str, index: int, n_calls: int,
              seed_argument: str | None, inputs_path: str, out_path: str) -> None:
         """Evaluate one case (inputs read from ``inputs_path``); write its report to ``out_path``."""
+        P = self.protocol
         started = self._monotonic()
-        report: dict = {"status": "ok"}
+        fields: dict = {"status": P.OK}
         tracer = _Tracer(self._forbidden.get(exercise_id, {}))
         try:
             if name not in self._user_ns:
-                report = {"status": "missing"}
+                fields = {"status": P.MISSING}
             elif kind != "function":
-                report["output"] = self._user_ns[name]
+                fields.update(output=self._user_ns[name], has_output=True)
             else:
-                report.update(self._call_function(
+                fields.update(self._call_function(
                     self._user_ns[name], self._case(inputs_path, exercise_id, index), n_calls,
-                    seed_argument,
-                    tracer, report))
+                    seed_argument, tracer))
         finally:
-            report["forbidden"] = sorted(tracer.hits)
-            report["seconds"] = self._monotonic() - started
+            report = P.CaseReport(**fields, forbidden=tuple(sorted(tracer.hits)),
+                                  seconds=self._monotonic() - started)
             self._write(out_path, report)
 
-    def _call_function(self, func, inputs, n_calls, seed_argument, tracer, report) -> dict:
+    def _call_function(self, func, inputs, n_calls, seed_argument, tracer) -> dict:
+        """The :class:`CaseReport` fields of one call (``n_calls`` calls for a distribution)."""
+        P = self.protocol
         if not self._callable(func):
-            return {"status": "error", "ename": "TypeError",
+            return {"status": P.ERROR, "ename": "TypeError",
                     "evalue": f"{type(func).__name__} object is not a function"}
         cases = []
         for j in range(max(1, n_calls)):
@@ -204,16 +191,16 @@ class Helper:
                         self._setprofile(previous)
                         self._thread_setprofile(None)
         except NotImplementedError:
-            return {"status": "not-attempted"}
+            return {"status": P.NOT_ATTEMPTED}
         except MemoryError:
-            return {"status": "memory"}
+            return {"status": P.MEMORY}
         except KeyboardInterrupt:
-            return {"status": "timeout"}
+            return {"status": P.TIMEOUT}
         except BaseException as exc:  # SystemExit too: the student's code, reported as an error
-            return {"status": "error", "ename": type(exc).__name__,
+            return {"status": P.ERROR, "ename": type(exc).__name__,
                     "evalue": str(exc)[:_MESSAGE_LIMIT], "where": self._where(exc)}
-        report["tracer"] = "removed" if tampered else "ok"
-        return {"output": outputs if n_calls > 1 else outputs[0]}
+        return {"output": outputs if n_calls > 1 else outputs[0], "has_output": True,
+                "tracer_removed": tampered}
 
     def _where(self, exc) -> str:
         """The last line of the student's own code in the traceback (not a library's)."""

@@ -9,10 +9,10 @@ as a frame on its standard output, a pipe that only the grader reads::
 input (read before the student's kernel starts), over the header fields and the payload. The
 grader accepts frames only in order (``seq`` = 0, 1, 2, ...), each with a valid MAC; the first bad
 frame ends the stream and is reported. So a report cannot be forged, replayed from another
-submission, or reordered by code that lacks the key — see :mod:`emlib.grading.harness` for why
-the student's code never holds it.
+submission, or reordered by code that lacks the key — see :mod:`.harness` for why the student's
+code never holds it. Each frame's kind and value are those of :data:`.protocol.FRAME_KINDS`.
 
-Standard library and :mod:`.plain` only: this module is copied into the sandbox.
+Standard library and :mod:`.plain_data` only: this module is copied into the sandbox.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ import re
 from dataclasses import dataclass
 
 try:  # inside the sandbox the modules sit side by side, outside they are a package
-    from . import plain
+    from . import plain_data
 except ImportError:  # pragma: no cover - exercised inside the sandbox
-    import plain
+    import plain_data
 
 MAGIC = b"EMLIB-FRAME "
 _HEADER = re.compile(rb"EMLIB-FRAME ([a-z-]{1,32}) (\d{1,9}) (\d{1,12}) ([0-9a-f]{64})\n")
-MAX_FRAME = plain.MAX_BYTES + 32 * 2**20
+MAX_FRAME = plain_data.MAX_BYTES + 32 * 2**20
 
 
 def _mac(key: bytes, kind: str, seq: int, payload: bytes) -> str:
@@ -45,7 +45,7 @@ class FrameWriter:
         self.fd, self.key, self.seq = fd, key, 0
 
     def send(self, kind: str, value) -> None:
-        payload = plain.dumps(value)
+        payload = plain_data.dumps(value)
         head = f"{kind} {self.seq} {len(payload)} {_mac(self.key, kind, self.seq, payload)}\n"
         data = MAGIC + head.encode() + payload
         view = memoryview(data)
@@ -81,8 +81,8 @@ def read_frames(data: bytes, key: bytes) -> tuple[list[Frame], str | None]:
         if not hmac.compare_digest(_mac(key, kind, n, payload).encode(), mac):
             return frames, f"frame {n} ({kind}) failed authentication"
         try:
-            value = plain.loads(payload)
-        except plain.PlainDataError as exc:
+            value = plain_data.loads(payload)
+        except plain_data.PlainDataError as exc:
             return frames, f"frame {n} ({kind}) is not plain data: {exc}"
         frames.append(Frame(kind, value))
         pos, seq = start + length, seq + 1
