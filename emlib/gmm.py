@@ -172,8 +172,10 @@ def m_step(X, resp, covariance_type: str = "full", reg_covar: float = 1e-6) -> G
 
     A component whose responsibilities all vanish (N_k below 10 machine epsilons) cannot be
     estimated: it is re-seeded at the sample farthest from the other components' means, with the
-    covariance of the whole data and a weight of one sample, and an ``EmptyComponentWarning`` says
-    so.
+    covariance of the whole data (plus ``reg_covar``; under 'tied' the shared covariance) and a
+    weight of one sample, and an ``EmptyComponentWarning`` says so. A broad component can take
+    samples back at the next E-step; one with the covariance of its single sample would be the
+    singular spike of notebook 06.
 
     Parameters
     ----------
@@ -205,7 +207,22 @@ def m_step(X, resp, covariance_type: str = "full", reg_covar: float = 1e-6) -> G
         Sigma = np.maximum(var, 0.0) + reg_covar
     else:
         Sigma = covariances(X, resp, N_k, mu, covariance_type, reg_covar)
+    if empty.any() and covariance_type != "tied":
+        Sigma[empty] = _data_covariance(X, covariance_type) + reg_covar * _identity(X, covariance_type)
     return GMMParams(N_k / N_k.sum(), mu, Sigma, covariance_type)
+
+
+def _data_covariance(X, covariance_type):
+    """The covariance of the whole data, in the shape one component of ``covariance_type`` has."""
+    centred = X - X.mean(axis=0)
+    if covariance_type == "full":
+        return centred.T @ centred / X.shape[0]
+    variances = (centred**2).mean(axis=0)
+    return variances if covariance_type == "diag" else variances.mean()
+
+
+def _identity(X, covariance_type):
+    return np.eye(X.shape[1]) if covariance_type == "full" else 1.0
 
 
 def _reseed_empty(X, resp, N_k, empty):

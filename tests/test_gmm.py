@@ -241,6 +241,28 @@ def test_component_with_vanishing_responsibility_is_reseeded_with_a_warning(rng)
     far = np.argmax(((X - X.mean(0)) ** 2).sum(1))
     np.testing.assert_allclose(params.mu[2], X[far])
     assert params.pi[2] == pytest.approx(1 / 40)
+    # the covariance of the whole data, as documented: not the singular spike at one sample
+    np.testing.assert_allclose(params.Sigma[2], np.cov(X.T, bias=True) + 1e-6 * np.eye(2),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_a_reseeded_component_is_broad_for_every_covariance_type(rng, covariance_type):
+    X = rng.normal(size=(40, 3)) * [1.0, 2.0, 3.0]
+    resp = np.zeros((40, 3))
+    resp[:, 0] = 0.6
+    resp[:, 1] = 0.4
+    with pytest.warns(EmptyComponentWarning):
+        params = m_step(X, resp, covariance_type, reg_covar=1e-6)
+    variances = X.var(axis=0) + 1e-6
+    expected = {"full": np.cov(X.T, bias=True) + 1e-6 * np.eye(3), "diag": variances,
+                "spherical": X.var(axis=0).mean() + 1e-6}
+    if covariance_type == "tied":  # one covariance for all: the re-seeded sample shares it
+        assert params.Sigma.shape == (3, 3)
+    else:
+        np.testing.assert_allclose(params.Sigma[2], expected[covariance_type], rtol=1e-12)
+    _, ll = e_step(X, params)
+    assert np.isfinite(ll)
 
 
 def test_fit_predict_sample_and_repr(rng):
