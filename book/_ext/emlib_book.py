@@ -38,6 +38,8 @@ VENDOR_ENTRY_POINTS = (
     "requirejs/require.js",
     "widgets/embed-amd.js",
 )
+# Vendored beside them for the browser tests only (book/vendor.py's TEST_ONLY): not published.
+VENDOR_TEST_ONLY = ("axe",)
 
 
 # matplotlib's animation template (matplotlib/_animation_data.py) starts with this link.
@@ -124,7 +126,9 @@ def copy_vendor(app: Sphinx) -> None:
             "`npm ci --prefix book` and `python book/vendor.py`)."
         )
     target = Path(app.outdir) / "_vendor"
-    shutil.copytree(source, target, dirs_exist_ok=True)
+    shutil.copytree(
+        source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*VENDOR_TEST_ONLY)
+    )
     shutil.copy2(WIDGETS_SETUP, target / WIDGETS_SETUP.name)
 
 

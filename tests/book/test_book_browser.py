@@ -6,9 +6,7 @@ Screenshots of every page are written to ``_build/screenshots/`` for a person to
 from __future__ import annotations
 
 import pytest
-from _book_helpers import SCREENSHOTS, toc_documents, toc_path
-
-WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
+from _book_helpers import SCREENSHOTS, open_page, toc_documents, toc_path
 
 # Everything a reader would see as broken, measured once the page has settled.
 REPORT = r"""() => {
@@ -39,35 +37,6 @@ REPORT = r"""() => {
     widgets_rendered: document.querySelectorAll(".widget-subarea .jupyter-widgets").length,
   };
 }"""
-
-IMAGES_SETTLED = """() => Promise.all([...document.images].map((img) => img.complete ? null :
-  new Promise((done) => { img.addEventListener("load", done); img.addEventListener("error", done); })))"""
-
-
-def open_page(browser, url: str, screenshot=None):
-    """Open ``url``, wait for MathJax, the widgets and the images; return (page, errors)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(90_000)  # generous: CI shares two cores with the rest of the suite
-    errors = []
-    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: errors.append(f"failed request: {r.url} ({r.failure})"))
-    page.goto(url, wait_until="load")
-    if page.evaluate("() => document.querySelectorAll('.math').length > 0"):
-        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-        page.evaluate("() => MathJax.startup.promise")
-    views = page.evaluate(f"() => document.querySelectorAll('{WIDGET_VIEW}').length")
-    if views:
-        page.wait_for_function(
-            f"() => document.querySelectorAll('.widget-subarea .jupyter-widgets').length > 0 && "
-            f"document.querySelectorAll('.widget-subarea').length >= {views}",
-        )
-    page.evaluate(IMAGES_SETTLED)
-    if screenshot is not None:
-        screenshot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(screenshot), full_page=True)
-    return page, errors
-
 
 @pytest.mark.parametrize("document", toc_documents())
 def test_page_renders_offline(student_site, browser, document):

@@ -256,6 +256,24 @@ def test_vendored_javascript_is_current():
     assert vendor.is_current(), "book/_vendor is stale or missing: run `make book` once"
     for name in emlib_book.VENDOR_ENTRY_POINTS:
         assert (vendor.VENDOR / name).is_file()
+    assert vendor.AXE.is_file(), "axe-core, which the accessibility audit injects, is not vendored"
+    assert set(vendor.TEST_ONLY) == set(emlib_book.VENDOR_TEST_ONLY)
+
+
+def test_the_site_gets_the_vendored_javascript_but_not_the_test_tools(tmp_path):
+    import vendor
+
+    app = SimpleNamespace(
+        builder=SimpleNamespace(format="html"),
+        config=SimpleNamespace(emlib_vendor_dir=str(vendor.VENDOR)),
+        outdir=str(tmp_path),
+        confdir=str(ROOT),
+    )
+    emlib_book.copy_vendor(app)
+    for name in emlib_book.VENDOR_ENTRY_POINTS:
+        assert (tmp_path / "_vendor" / name).is_file()
+    assert (vendor.VENDOR / "axe").is_dir()
+    assert not (tmp_path / "_vendor" / "axe").exists(), "axe-core is for the tests, not the site"
 
 
 def test_display_math_after_text_starts_a_block_of_its_own():
