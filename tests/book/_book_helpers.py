@@ -204,6 +204,46 @@ def config() -> dict:
 
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 
+# Everything a reader would see as broken, measured once the page has settled.
+REPORT = r"""() => {
+  const skip = new Set(["PRE", "CODE", "SCRIPT", "STYLE", "TEXTAREA", "MJX-ASSISTIVE-MML"]);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode(node) {
+      for (let el = node.parentElement; el; el = el.parentElement) {
+        if (skip.has(el.tagName)) return NodeFilter.FILTER_REJECT;
+      }
+      return NodeFilter.FILTER_ACCEPT;
+    },
+  });
+  const raw = [];
+  for (let node; (node = walker.nextNode()); ) {
+    const m = node.textContent.match(/\$\$|\\\[|\\begin\{/);
+    if (m) raw.push(node.textContent.slice(Math.max(0, m.index - 60), m.index + 60));
+  }
+  const display = [...document.querySelectorAll("div.math")];
+  return {
+    display: display.length,
+    untypeset: display.filter((d) => !d.querySelector("mjx-container")).map((d) => d.textContent.slice(0, 80)),
+    inline_untypeset: [...document.querySelectorAll("span.math")].filter((s) => !s.querySelector("mjx-container")).length,
+    math_errors: [...document.querySelectorAll("mjx-merror")].map((e) => e.getAttribute("data-mjx-error")),
+    raw,
+    images: document.images.length,
+    broken_images: [...document.images].filter((i) => !(i.complete && i.naturalWidth > 0 && i.naturalHeight > 0)).map((i) => i.src.slice(0, 100)),
+    widget_views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
+    widgets_rendered: document.querySelectorAll(".widget-subarea .jupyter-widgets").length,
+  };
+}"""
+
+# The equations of a page, and how many carry MathJax's assistive MathML for screen readers.
+MATH = """() => ({
+  equations: document.querySelectorAll("mjx-container").length,
+  mathml: document.querySelectorAll("mjx-container > mjx-assistive-mml > math").length,
+  hidden: document.querySelectorAll("mjx-container > mjx-math[aria-hidden=true]").length,
+})"""
+
+# Every image of a page, with its alt text (None when it has none).
+IMAGES = """() => [...document.images].map((i) => ({ alt: i.getAttribute("alt"), src: i.src.slice(0, 80) }))"""
+
 IMAGES_SETTLED = """() => Promise.all([...document.images].map((img) => img.complete ? null :
   new Promise((done) => { img.addEventListener("load", done); img.addEventListener("error", done); })))"""
 
