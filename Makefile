@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup sandbox test test-pythons blas-check lint lab lab-instructor student bench clean book book-instructor browser npm
+.PHONY: setup sandbox test test-pythons blas-check lint lab lab-instructor student bench clean book book-instructor browser npm audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +103,15 @@ browser:
 # first, with the kernels this CPU does run.
 blas-check:
 	@$(PYTHON) tests/blas_kernels.py
+
+# The accessibility audit on demand: builds an edition (EDITION=student or instructor) and runs
+# axe-core (WCAG 2.1 A and AA) on each of its pages in headless Chromium, printing a table of
+# the violations. `make test` runs the same audit on both editions (tests/book/).
+EDITION ?= student
+
+audit: $(BOOK_STAMP) $(VENDOR_STAMP) browser
+	$(BIN)/python book/build_book.py --edition $(EDITION) --quiet
+	$(BIN)/python tests/book/axe_audit.py _build/$(EDITION)/html
 
 # Everything CI runs: lint, the unit, grading and website tests, then the notebooks under nbval
 # (the cells marked NBVAL_CHECK_OUTPUT must reproduce their stored outputs), then the notebooks

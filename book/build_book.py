@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime
 import hashlib
 import re
 import shutil
@@ -310,12 +311,28 @@ def hosted_repository(remote: str) -> str:
     return url if re.fullmatch(r"https://[^/\s]+/[^/\s]+/[^/\s]+", url) else ""
 
 
+def copyright_year() -> str:
+    """The year of the latest commit, the date of the sources; the build's year outside git."""
+    try:
+        year = subprocess.run(
+            ["git", "log", "-1", "--format=%cd", "--date=format:%Y"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        year = ""
+    return year if re.fullmatch(r"\d{4}", year) else str(datetime.date.today().year)
+
+
 def staged_config(
     edition: str, cache: Path, jupyterhub_url: str = "", execute: bool = True
 ) -> dict:
     """``_config.yml`` with the edition, the cache, the vendor folder and the links filled in."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["execute"]["cache"] = str(cache)
+    config["copyright"] = copyright_year()
     if not execute:
         config["execute"]["execute_notebooks"] = "off"
     sphinx_config = config["sphinx"]["config"]

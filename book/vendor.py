@@ -1,7 +1,9 @@
 """Copy the website's JavaScript from ``book/node_modules`` into ``book/_vendor``.
 
 The course website must work in a lecture hall with no network, so it serves MathJax 3,
-RequireJS and the Jupyter widgets HTML manager itself. ``npm ci`` (run by ``make book``)
+RequireJS and the Jupyter widgets HTML manager itself. axe-core, the accessibility checker that
+the browser tests inject into every page, is vendored the same way (tests run offline too) but
+is not copied into the site (``TEST_ONLY``). ``npm ci`` (run by ``make book``)
 fetches the versions pinned in ``book/package-lock.json``; this script copies the files the
 browser loads into ``book/_vendor/`` (generated, not committed). The folder lives outside
 ``_static/`` because every script under ``_static/`` would be injected into every page; the
@@ -42,7 +44,11 @@ FILES = {
             "dist/embed.js.LICENSE.txt",
         ],
     ),
+    "axe": ("axe-core", ["axe.min.js", "LICENSE"]),
 }
+
+# Vendored for the tests only: the Sphinx extension leaves these folders out of the site.
+TEST_ONLY = ("axe",)
 
 # The files the website references; the Sphinx extension checks that they exist.
 ENTRY_POINTS = (
@@ -50,6 +56,8 @@ ENTRY_POINTS = (
     "requirejs/require.js",
     "widgets/embed-amd.js",
 )
+# The checker the browser tests inject (tests/book/test_book_accessibility.py).
+AXE = VENDOR / "axe" / "axe.min.js"
 
 
 def lock_digest() -> str:
@@ -62,8 +70,10 @@ def is_current() -> bool:
     if not STAMP.is_file():
         return False
     stamp = json.loads(STAMP.read_text())
-    return stamp.get("lock_sha256") == lock_digest() and all(
-        (VENDOR / name).is_file() for name in ENTRY_POINTS
+    return (
+        stamp.get("lock_sha256") == lock_digest()
+        and AXE.is_file()
+        and all((VENDOR / name).is_file() for name in ENTRY_POINTS)
     )
 
 
@@ -120,7 +130,7 @@ def main() -> int:
         print(f"{VENDOR} is current")
         return 0
     vendor()
-    print(f"vendored MathJax, RequireJS and the widget manager into {VENDOR}")
+    print(f"vendored MathJax, RequireJS, the widget manager and axe-core into {VENDOR}")
     return 0
 
 

@@ -8,8 +8,11 @@ where the solutions sit, and the source notebooks are executed by their own nbva
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
-from _book_helpers import CHROMIUM_ARGS, build_site, chromium
+from _book_helpers import CHROMIUM_ARGS, IMAGES, MATH, REPORT, build_site, chromium
+from axe_audit import audit_page
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +36,36 @@ def browser():
         chrome = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         yield chrome
         chrome.close()
+
+
+@pytest.fixture(scope="session")
+def visit(browser):
+    """``visit(site, page)``: open a page once per session and remember what it showed.
+
+    Opening a notebook page (MathJax, widgets) takes seconds, so the rendering, figure and
+    accessibility tests share one visit: the page settles, ``REPORT``, ``IMAGES`` and ``MATH``
+    look at it (a screenshot is taken, if asked), then axe-core audits it in light and dark
+    mode.
+    The result has ``violations``, ``errors`` (console), ``report``, ``images`` and ``math``.
+    """
+    seen = {}
+
+    def visit_page(site, page_name, screenshot=None):
+        key = (str(site), page_name)
+        if key not in seen:
+
+            def look(page):
+                if screenshot is not None:
+                    screenshot.parent.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(screenshot), full_page=True)
+                return {
+                    "report": page.evaluate(REPORT),
+                    "images": page.evaluate(IMAGES),
+                    "math": page.evaluate(MATH),
+                }
+
+            violations, errors, found = audit_page(browser, site, page_name, before=look)
+            seen[key] = SimpleNamespace(violations=violations, errors=errors, **found)
+        return seen[key]
+
+    return visit_page

@@ -1,80 +1,20 @@
 """The student edition in a real browser: headless system Chromium, pages opened from file://.
 
-Screenshots of every page are written to ``_build/screenshots/`` for a person to look at.
+Screenshots of every page are written to ``_build/screenshots/`` for a person to look at. Each
+page is opened once for these tests and the accessibility audit (the ``visit`` fixture).
 """
 
 from __future__ import annotations
 
 import pytest
-from _book_helpers import SCREENSHOTS, toc_documents, toc_path
-
-WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
-
-# Everything a reader would see as broken, measured once the page has settled.
-REPORT = r"""() => {
-  const skip = new Set(["PRE", "CODE", "SCRIPT", "STYLE", "TEXTAREA", "MJX-ASSISTIVE-MML"]);
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
-    acceptNode(node) {
-      for (let el = node.parentElement; el; el = el.parentElement) {
-        if (skip.has(el.tagName)) return NodeFilter.FILTER_REJECT;
-      }
-      return NodeFilter.FILTER_ACCEPT;
-    },
-  });
-  const raw = [];
-  for (let node; (node = walker.nextNode()); ) {
-    const m = node.textContent.match(/\$\$|\\\[|\\begin\{/);
-    if (m) raw.push(node.textContent.slice(Math.max(0, m.index - 60), m.index + 60));
-  }
-  const display = [...document.querySelectorAll("div.math")];
-  return {
-    display: display.length,
-    untypeset: display.filter((d) => !d.querySelector("mjx-container")).map((d) => d.textContent.slice(0, 80)),
-    inline_untypeset: [...document.querySelectorAll("span.math")].filter((s) => !s.querySelector("mjx-container")).length,
-    math_errors: [...document.querySelectorAll("mjx-merror")].map((e) => e.getAttribute("data-mjx-error")),
-    raw,
-    images: document.images.length,
-    broken_images: [...document.images].filter((i) => !(i.complete && i.naturalWidth > 0 && i.naturalHeight > 0)).map((i) => i.src.slice(0, 100)),
-    widget_views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
-    widgets_rendered: document.querySelectorAll(".widget-subarea .jupyter-widgets").length,
-  };
-}"""
-
-IMAGES_SETTLED = """() => Promise.all([...document.images].map((img) => img.complete ? null :
-  new Promise((done) => { img.addEventListener("load", done); img.addEventListener("error", done); })))"""
-
-
-def open_page(browser, url: str, screenshot=None):
-    """Open ``url``, wait for MathJax, the widgets and the images; return (page, errors)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(90_000)  # generous: CI shares two cores with the rest of the suite
-    errors = []
-    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: errors.append(f"failed request: {r.url} ({r.failure})"))
-    page.goto(url, wait_until="load")
-    if page.evaluate("() => document.querySelectorAll('.math').length > 0"):
-        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-        page.evaluate("() => MathJax.startup.promise")
-    views = page.evaluate(f"() => document.querySelectorAll('{WIDGET_VIEW}').length")
-    if views:
-        page.wait_for_function(
-            f"() => document.querySelectorAll('.widget-subarea .jupyter-widgets').length > 0 && "
-            f"document.querySelectorAll('.widget-subarea').length >= {views}",
-        )
-    page.evaluate(IMAGES_SETTLED)
-    if screenshot is not None:
-        screenshot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(screenshot), full_page=True)
-    return page, errors
+from _book_helpers import SCREENSHOTS, open_page, toc_documents, toc_path
 
 
 @pytest.mark.parametrize("document", toc_documents())
-def test_page_renders_offline(student_site, browser, document):
-    url = (student_site / toc_path(document)).as_uri()
-    page, errors = open_page(browser, url, SCREENSHOTS / f"{document.replace('/', '__')}.png")
-    report = page.evaluate(REPORT)
-    page.close()
+def test_page_renders_offline(student_site, visit, document):
+    screenshot = SCREENSHOTS / f"{document.replace('/', '__')}.png"
+    seen = visit(student_site, toc_path(document), screenshot)
+    report, errors = seen.report, seen.errors
     assert not errors, f"{document}: {errors}"
     assert not report["untypeset"], (
         f"{document}: display math left to MathJax: {report['untypeset']}"

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from _book_helpers import (
+    build_book,
     emlib_book,
     notebook_text,
     page_text,
@@ -65,7 +66,14 @@ def test_toc_lists_the_six_notebooks_and_the_pages():
         "05_bernoulli_digits",
         "06_practical",
     ]
-    for page in ("intro", "how-to-use", "notation", "instructor-guide", "references"):
+    for page in (
+        "intro",
+        "how-to-use",
+        "notation",
+        "instructor-guide",
+        "references",
+        "accessibility",
+    ):
         assert f"book/{page}" in documents
 
 
@@ -160,3 +168,12 @@ def test_instructor_edition_hides_each_solution_in_a_collapsed_dropdown(instruct
             assert needle not in outside_text, f"{path.name}: solution text outside a dropdown"
     missing = solutions.needles() - seen
     assert not missing, f"solution text not found in the instructor edition: {sorted(missing)[:5]}"
+
+
+def test_the_footer_dates_the_site_by_its_latest_commit(student_site):
+    year = build_book.copyright_year()
+    for page in ("index.html", "book/accessibility.html", "notebooks/03_gmm_em.html"):
+        footer = BeautifulSoup((student_site / page).read_text(), "html.parser").find("footer")
+        text = " ".join(footer.get_text().split())
+        assert f"© Copyright {year}." in text, text
+        assert re.findall(r"\b20\d\d\b", text) == [year], text

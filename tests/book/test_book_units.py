@@ -256,6 +256,24 @@ def test_vendored_javascript_is_current():
     assert vendor.is_current(), "book/_vendor is stale or missing: run `make book` once"
     for name in emlib_book.VENDOR_ENTRY_POINTS:
         assert (vendor.VENDOR / name).is_file()
+    assert vendor.AXE.is_file(), "axe-core, which the accessibility audit injects, is not vendored"
+    assert set(vendor.TEST_ONLY) == set(emlib_book.VENDOR_TEST_ONLY)
+
+
+def test_the_site_gets_the_vendored_javascript_but_not_the_test_tools(tmp_path):
+    import vendor
+
+    app = SimpleNamespace(
+        builder=SimpleNamespace(format="html"),
+        config=SimpleNamespace(emlib_vendor_dir=str(vendor.VENDOR)),
+        outdir=str(tmp_path),
+        confdir=str(ROOT),
+    )
+    emlib_book.copy_vendor(app)
+    for name in emlib_book.VENDOR_ENTRY_POINTS:
+        assert (tmp_path / "_vendor" / name).is_file()
+    assert (vendor.VENDOR / "axe").is_dir()
+    assert not (tmp_path / "_vendor" / "axe").exists(), "axe-core is for the tests, not the site"
 
 
 def test_display_math_after_text_starts_a_block_of_its_own():
@@ -263,3 +281,162 @@ def test_display_math_after_text_starts_a_block_of_its_own():
     nb = new_notebook(cells=[new_markdown_cell(source)])
     text = build_book.separate_display_math(nb).cells[0].source
     assert text == source.replace("is (2.6):\n$$", "is (2.6):\n\n$$")
+
+
+def animation_html():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation
+
+    fig, ax = plt.subplots(figsize=(2, 2), dpi=30)
+    html = FuncAnimation(fig, lambda t: ax.set_title(str(t)), frames=2).to_jshtml()
+    plt.close(fig)
+    return html
+
+
+def code_cell(alt, *outputs):
+    """A MyST-NB code cell container holding ``outputs`` (nodes) and ``alt`` in its metadata."""
+    metadata = {"mystnb": {"image": {"alt": alt}}} if alt else {}
+    cell = nodes.container(nb_element="cell_code", cell_index=4, cell_metadata=metadata)
+    for mime_type, node in outputs:
+        cell += nodes.container("", node, mime_type=mime_type)
+    document = nodes.document(None, None)
+    document += cell
+    return document
+
+
+def collect_warnings(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(
+        emlib_book, "LOGGER", SimpleNamespace(warning=lambda *a, **k: warnings.append(a))
+    )
+    return warnings
+
+
+def test_an_animation_gets_its_cells_description_and_a_named_slider(monkeypatch):
+    warnings = collect_warnings(monkeypatch)
+    html = animation_html()
+    alt = 'EM at iterations 0-20: the "ellipses" move onto the clusters'
+    document = code_cell(alt, ("text/html", nodes.raw(html, html, format="html")))
+    emlib_book.describe_figures(None, document)
+    described = next(document.findall(nodes.raw)).astext()
+    image = re.search(r'<img id="_anim_img\w+"[^>]*>', described).group(0)
+    assert 'alt="EM at iterations 0-20: the &quot;ellipses&quot; move onto the clusters"' in image
+    slider = re.search(r'<input id="_anim_slider\w+"[^>]*>', described).group(0)
+    assert 'aria-label="Animation frame"' in slider
+    assert not warnings
+
+
+def test_a_saved_widget_gets_its_cells_description():
+    html = '<script type="application/vnd.jupyter.widget-view+json">{"model_id": "abc"}</script>'
+    view = ("application/vnd.jupyter.widget-view+json", nodes.raw(html, html, format="html"))
+    document = code_cell("The explorer at t = 3 & its curve", view)
+    emlib_book.describe_figures(None, document)
+    described = next(document.findall(nodes.raw)).astext()
+    assert described.startswith(
+        '<script type="application/vnd.jupyter.widget-view+json" '
+        'data-emlib-alt="The explorer at t = 3 &amp; its curve">'
+    )
+
+
+@pytest.mark.parametrize("kind", ["image", "animation", "widget"])
+def test_an_undescribed_figure_fails_the_build(monkeypatch, kind):
+    warnings = collect_warnings(monkeypatch)
+    widget = '<script type="application/vnd.jupyter.widget-view+json">{}</script>'
+    output = {
+        "image": ("image/png", nodes.image(uri="ec1acc1d73ff8.png")),
+        "animation": ("text/html", nodes.raw("", animation_html(), format="html")),
+        "widget": ("text/html", nodes.raw("", widget, format="html")),
+    }[kind]
+    emlib_book.describe_figures(None, code_cell("", output))
+    assert len(warnings) == 1 and "mystnb: image: alt" in warnings[0][0]
+    # Text outputs are no figures, and a described image passes.
+    warnings.clear()
+    text = nodes.raw("", "<table><tr><td>1</td></tr></table>", format="html")
+    emlib_book.describe_figures(None, code_cell("", ("text/html", text)))
+    image = nodes.image(uri="a.png", alt="a described figure")
+    emlib_book.describe_figures(None, code_cell("a described figure", ("image/png", image)))
+    assert not warnings
+
+
+def test_bibliography_entries_become_list_items():
+    body = (
+        '<div role="list" class="citation-list">\n'
+        '<div class="citation" id="id5" role="doc-biblioentry">\n'
+        '<span class="label">Bishop</span></div></div>'
+    )
+    context = {"body": body}
+    emlib_book.fix_bibliography_roles(None, "book/references", "page.html", context, None)
+    assert 'role="doc-biblioentry"' not in context["body"]
+    assert '<div class="citation" id="id5" role="listitem">' in context["body"]
+
+
+def test_the_books_templates_come_before_the_themes():
+    config = SimpleNamespace(templates_path=["/theme/components"], html_static_path=["_static"])
+    emlib_book.add_theme_overrides(None, config)
+    assert config.templates_path[0] == str(emlib_book.TEMPLATES)
+    assert str(emlib_book.STATIC) in config.html_static_path
+    for name in ("theme-switcher.html", "search-button-field.html"):
+        assert (emlib_book.TEMPLATES / name).is_file()
+    for name in (*emlib_book.CSS_FILES, *emlib_book.JS_FILES):
+        assert (emlib_book.STATIC / name).is_file()
+
+
+FIGURE_OUTPUTS = {
+    "image/png",
+    "image/jpeg",
+    "image/svg+xml",
+    "application/vnd.jupyter.widget-view+json",
+}
+MAX_ALT_WITHOUT_CAPTION = 400
+
+
+def notebook_figures():
+    """(notebook, cell index, cell) of every code cell of the notebooks that shows a figure."""
+    found = []
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type != "code":
+                continue
+            mimes = {m for output in cell.get("outputs", []) for m in output.get("data", {})}
+            html = "".join(
+                "".join(o.get("data", {}).get("text/html", "")) for o in cell.get("outputs", [])
+            )
+            if mimes & FIGURE_OUTPUTS or "_anim_img" in html:
+                found.append((path.stem, index, cell))
+    return found
+
+
+def test_every_figure_of_the_notebooks_is_described_in_its_cell():
+    figures = notebook_figures()
+    assert len(figures) >= 30
+    problems = []
+    for notebook, index, cell in figures:
+        alt = emlib_book.figure_description(cell.metadata)
+        caption = (cell.metadata.get("mystnb", {}).get("figure") or {}).get("caption", "")
+        if len(alt.split()) < 15 or re.search(r"\.(png|jpe?g)\b|\b[0-9a-f]{12,}\b", alt):
+            problems.append(f"{notebook} cell {index}: no real alt text ({alt!r})")
+        elif len(alt) > MAX_ALT_WITHOUT_CAPTION and len(caption.split()) < 10:
+            problems.append(f"{notebook} cell {index}: a long alt text needs a caption too")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_copyright_year_is_that_of_the_latest_commit(monkeypatch):
+    import datetime
+    import subprocess
+
+    latest = subprocess.run(
+        ["git", "log", "-1", "--format=%cd", "--date=format:%Y"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert build_book.copyright_year() == latest
+    staged = build_book.staged_config("student", ROOT / "_build" / "cache-unused")
+    assert staged["copyright"] == latest
+
+    def no_git(*args, **kwargs):
+        raise OSError("git is not installed")
+
+    monkeypatch.setattr(build_book.subprocess, "run", no_git)
+    assert build_book.copyright_year() == str(datetime.date.today().year)
