@@ -118,11 +118,9 @@ def kmeans_init_explorer(X, n_clusters: int, *, seed: int = 0, n_seeds: int = 10
 def bernoulli_component_explorer(
     X, y, params, *, shape: tuple[int, int] = (8, 8), k: int = 0, n_top: int = 8
 ) -> Explorer:
-    """One component of a fitted Bernoulli mixture at a time: its means, images, labels.
-
-    Left: theta_k as an image (eq. (5.5) of notebook 05: the responsibility-weighted mean of the
-    images). Middle: the ``n_top`` images with the largest responsibility r_ik (eq. (5.4)).
-    Right: the true labels ``y`` of the images whose most responsible component is k.
+    """One component of a fitted Bernoulli mixture at a time, drawn by
+    :func:`emlib.plotting.plot_bernoulli_component` (theta_k, its most responsible images, their
+    true labels); the slider picks k.
 
     Parameters
     ----------
