@@ -2,14 +2,17 @@
 
 Pure functions first (``e_step``, ``m_step``, ``log_likelihood`` per model; densities; bounds),
 thin estimators on top that loop over them through the one EM loop, :func:`emlib.em.run_em`.
+The same steps written line for line as the notebooks' equations are in :mod:`emlib.reference`;
+what makes the public ones fast is in the private :mod:`emlib._fast`.
 """
 
-from . import bernoulli, bounds, datasets, densities, em, gmm, kmeans
+from . import bernoulli, bounds, datasets, densities, em, exceptions, gmm, kmeans, reference
 from .bernoulli import BernoulliMixture, BernoulliParams
 from .bounds import decompose, elbo, jensen_gap, kl
 from .datasets import five_points, load_binary_digits, load_mnist_bits, make_mixture, read_idx
 from .densities import log_bernoulli, log_gaussian, logsumexp
-from .em import ConvergenceWarning, EmptyComponentWarning, EMResult, run_em
+from .em import EMResult, run_em
+from .exceptions import ConvergenceWarning, EmptyComponentWarning
 from .gmm import GaussianMixture, GMMParams
 from .kmeans import KMeans, kmeans_plusplus, lloyd_step
 
@@ -31,6 +34,7 @@ __all__ = [
     "densities",
     "elbo",
     "em",
+    "exceptions",
     "five_points",
     "gmm",
     "jensen_gap",
@@ -45,5 +49,6 @@ __all__ = [
     "logsumexp",
     "make_mixture",
     "read_idx",
+    "reference",
     "run_em",
 ]

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import betaln, xlog1py, xlogy
 
+from . import _fast
 from . import _validation as v
-from ._blas import one_blas_thread
-from .densities import log_bernoulli_unchecked, logsumexp, normalize_log_inplace
-from .em import EmptyComponentWarning
+from .exceptions import EmptyComponentWarning
 from .kmeans import kmeans_plusplus, lloyd_step
 from .mixture import MixtureModel
 
@@ -83,27 +82,12 @@ def _check_params(params) -> BernoulliParams:
     return params
 
 
-def _weighted_log_prob(X: np.ndarray, params: BernoulliParams) -> np.ndarray:
-    """``log pi_k + log p(x_i | theta_k)`` as a (K, n) array: one matrix product (eq. (5.1)).
-
-    Components along the rows: every sum or maximum over components then runs over contiguous
-    rows of length n, several times faster than along rows of length K of the (n, K) array.
-    """
-    log_prob = np.ascontiguousarray(log_bernoulli_unchecked(X, params.theta).T)
-    with np.errstate(divide="ignore"):  # a weight of exactly 0 is a component that never fires
-        log_prob += np.log(params.pi)[:, None]
-    return log_prob
-
-
 def _e_step(X: np.ndarray, params: BernoulliParams) -> tuple[np.ndarray, float]:
     """:func:`e_step` for validated ``X`` (the loop of :class:`BernoulliMixture` uses this)."""
-    log_resp = _weighted_log_prob(X, params)
     # Normalised in log space: with d = 784 pixels p(x_i | theta_k) is ~exp(-300), 0 in floats.
-    # No clamp before exp: an impossible component (log probability -inf) keeps a responsibility
-    # of exactly 0.
-    log_px = normalize_log_inplace(log_resp, floor=None)
-    if not np.isfinite(log_px).all():
-        i = int(np.flatnonzero(~np.isfinite(log_px))[0])
+    step = _fast.bernoulli.e_step(X, params.pi, params.theta)
+    if not np.isfinite(step.log_px).all():
+        i = int(np.flatnonzero(~np.isfinite(step.log_px))[0])
         raise ValueError(
             f"sample {i} has zero probability under every component: each component has a weight "
             f"of 0 or a theta of exactly 0 or 1 where X[{i}] has the other value, so its "
@@ -111,8 +95,7 @@ def _e_step(X: np.ndarray, params: BernoulliParams) -> tuple[np.ndarray, float]:
             f"a=b=1.01) so that theta stays inside (0, 1), or give every component a positive "
             f"weight."
         )
-    # The (n, K) view of the (K, n) array: column sums in the M-step stay contiguous.
-    return log_resp.T, float(log_px.sum())
+    return step.resp, float(step.log_px.sum())
 
 
 def e_step(X, params: BernoulliParams) -> tuple[np.ndarray, float]:
@@ -152,7 +135,7 @@ def log_likelihood(X, params: BernoulliParams) -> float:
     X = v.check_X(X, binary=True)
     params = _check_params(params)
     v.check_n_features(X, params.n_features, "params")
-    return float(logsumexp(_weighted_log_prob(X, params), axis=0).sum())
+    return float(_fast.bernoulli.log_density(X, params.pi, params.theta).sum())
 
 
 def _log_prior(theta: np.ndarray, a: float, b: float) -> float:
@@ -187,22 +170,23 @@ def log_prior(params: BernoulliParams, a: float = 1.01, b: float = 1.01) -> floa
 def _m_step(X: np.ndarray, resp: np.ndarray, a: float, b: float) -> BernoulliParams:
     """:func:`m_step` for validated inputs."""
     N_k = resp.sum(axis=0)
-    params = BernoulliParams(N_k / N_k.sum(), _map_theta(X, resp, N_k, a, b))
+    params = BernoulliParams(N_k / N_k.sum(), _fast.bernoulli.map_theta(X, resp, N_k, a, b))
     empty = N_k < _EMPTY
     return _reseed_if_better(X, resp, params, empty, a, b) if empty.any() else params
 
 
 def _reseed_if_better(X, resp, params, empty, a, b) -> BernoulliParams:
     """Re-seed the empty components at the worst-explained samples if the log posterior rises."""
-    log_px = logsumexp(_weighted_log_prob(X, params), axis=0)
+    log_px = _fast.bernoulli.log_density(X, params.pi, params.theta)
     ks, worst = np.flatnonzero(empty), np.argsort(log_px, kind="stable")[: empty.sum()]
     resp = resp.copy()
     resp[worst] = 0.0
     resp[worst, ks[: len(worst)]] = 1.0
     N_k = resp.sum(axis=0)
-    trial = BernoulliParams(N_k / N_k.sum(), _map_theta(X, resp, N_k, a, b))
+    trial = BernoulliParams(N_k / N_k.sum(), _fast.bernoulli.map_theta(X, resp, N_k, a, b))
     before = log_px.sum() + _log_prior(params.theta, a, b)
-    after = logsumexp(_weighted_log_prob(X, trial), axis=0).sum() + _log_prior(trial.theta, a, b)
+    log_px_trial = _fast.bernoulli.log_density(X, trial.pi, trial.theta)
+    after = log_px_trial.sum() + _log_prior(trial.theta, a, b)
     if after - before > 1e-10 * (abs(before) + 1.0):  # a real gain, not a rounding one
         what, params = f"were re-seeded at sample(s) {worst.tolist()}, the least likely", trial
     else:
@@ -214,18 +198,6 @@ def _reseed_if_better(X, resp, params, empty, a, b) -> BernoulliParams:
         stacklevel=4,
     )
     return params
-
-
-def _map_theta(X: np.ndarray, resp: np.ndarray, N_k: np.ndarray, a: float, b: float):
-    """Eq. (5.6): ``theta_k = (sum_i r_ik x_i + a - 1) / (N_k + a + b - 2)``, shape (K, d)."""
-    S = (X.T @ resp).T  # sum_i r_ik x_i; BLAS runs this orientation ~20% faster than resp.T @ X
-    denom = (N_k + (a + b - 2.0))[:, None]
-    # Only an empty component under the flat prior (a = b = 1) has denom 0: every theta then
-    # maximises, and it gets the prior mean 1/2.
-    theta = np.divide(S + (a - 1.0), denom, out=np.full_like(S, 0.5), where=denom > 0)
-    # sum_i r_ik x_ij <= N_k holds exactly; rounding in the product can overshoot by an ulp.
-    np.clip(theta, 0.0, 1.0, out=theta)
-    return theta
 
 
 def m_step(X, resp, a: float = 1.01, b: float = 1.01) -> BernoulliParams:
@@ -363,11 +335,11 @@ class BernoulliMixture(MixtureModel):
 
     def _log_density(self, X, params) -> np.ndarray:
         """-inf for a sample that no component can produce."""
-        return logsumexp(_weighted_log_prob(X, params), axis=0)
+        return _fast.bernoulli.log_density(X, params.pi, params.theta)
 
     def _fit_context(self):
         # Thin, memory-bound products: a second BLAS thread only contends (2-3x slower).
-        return one_blas_thread()
+        return _fast.one_blas_thread()
 
     def _set_fitted(self, params: BernoulliParams) -> None:
         self.means_ = params.theta

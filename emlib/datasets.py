@@ -61,8 +61,8 @@ def make_mixture(
               x_i = \\mu_{z_i} + L_{z_i} \\varepsilon_i, \\quad \\varepsilon_i \\sim N(0, I),
               \\quad L_k L_k^T = \\Sigma_k
 
-    the generative story behind eq. (3.2) of notebook 03. All z are drawn first, then all the
-    standard normal noise, so a seed fixes both.
+    the generative story behind eq. (3.2) of notebook 03, drawn by :meth:`GMMParams.sample`
+    (all z first, then all the standard normal noise, so a seed fixes both).
 
     Parameters
     ----------
@@ -80,23 +80,8 @@ def make_mixture(
     """
     n = v.check_int(n_samples, "n_samples", minimum=1)
     params = GMMParams(pi, mu, Sigma, covariance_type)
-    rng = v.check_random_state(random_state)
-    K, d = params.mu.shape
-    z = rng.choice(K, size=n, p=params.pi)
-    noise = rng.standard_normal((n, d))
-    S = params.Sigma
-    if covariance_type == "full":
-        L = np.linalg.cholesky(S)
-        for k in range(K):
-            members = z == k
-            noise[members] = noise[members] @ L[k].T
-    elif covariance_type == "tied":
-        noise = noise @ np.linalg.cholesky(S).T
-    elif covariance_type == "diag":
-        noise *= np.sqrt(S)[z]
-    else:
-        noise *= np.sqrt(S)[z][:, None]
-    return MixtureSample(params.mu[z] + noise, z, params)
+    X, z = params.sample(n, random_state)
+    return MixtureSample(X, z, params)
 
 
 def load_binary_digits(threshold=8.0, return_labels=True):

@@ -2,7 +2,11 @@
 
 ``run_em`` alternates the model's ``e_step`` and ``m_step`` and records the log-likelihood of
 every parameter set it visits, so a reader follows one iteration in two hops: this loop, then the
-model's two pure functions.
+model's two pure functions. Sections: :class:`EMResult` and :func:`run_em`; :class:`EMRecorder`,
+the ``callback`` that keeps every iterate for the notebooks' figures.
+
+``ConvergenceWarning`` and ``EmptyComponentWarning`` live in :mod:`emlib.exceptions`; the
+notebooks import them from here, so they are re-exported.
 """
 
 from __future__ import annotations
@@ -10,18 +14,20 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from .exceptions import ConvergenceWarning, EmptyComponentWarning
 
-class ConvergenceWarning(UserWarning):
-    """EM stopped at ``max_iter`` before the log-likelihood settled."""
-
-
-class EmptyComponentWarning(UserWarning):
-    """A component (or cluster) lost all its responsibility; the warning says what was done
-    (re-seeded elsewhere, or kept with a weight of about zero)."""
+__all__ = [
+    "ConvergenceWarning",
+    "EMRecorder",
+    "EMResult",
+    "EMSnapshot",
+    "EmptyComponentWarning",
+    "run_em",
+]
 
 
 @dataclass(frozen=True)
@@ -123,3 +129,28 @@ def run_em(
         converged=converged,
         resp=resp,
     )
+
+
+class EMSnapshot(NamedTuple):
+    """One iterate of an EM run: parameters theta_t, their responsibilities and log-likelihood."""
+
+    t: int
+    params: Any
+    resp: np.ndarray
+    log_likelihood: float
+
+
+class EMRecorder:
+    """A ``callback`` for :func:`run_em` and ``fit(X, callback=...)`` that keeps every iterate.
+
+    ``recorder.snapshots[t]`` is the :class:`EMSnapshot` of iteration t (t = 0 is the start).
+    """
+
+    def __init__(self) -> None:
+        self.snapshots: list[EMSnapshot] = []
+
+    def __call__(self, t: int, params: Any, resp: np.ndarray, value: float) -> None:
+        self.snapshots.append(EMSnapshot(int(t), params, np.array(resp), float(value)))
+
+    def __repr__(self) -> str:
+        return f"EMRecorder({len(self.snapshots)} snapshots)"

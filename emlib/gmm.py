@@ -1,8 +1,13 @@
-"""EM for Gaussian mixtures: the E-step, the M-step and a thin estimator that loops over them.
+"""EM for Gaussian mixtures: the parameters, the E-step, the M-step and a thin estimator.
 
 Notation of notebook 03: ``pi`` (K,) mixing weights, ``mu`` (K, d) means, ``Sigma`` covariances
 (shape by ``covariance_type``, see :func:`emlib.densities.log_gaussian`), ``resp`` (n, K)
 responsibilities r_ik, ``N_k`` (K,) their column sums.
+
+Sections: :class:`GMMParams` (validated parameters, sampling, :func:`full_covariances`); the
+steps :func:`e_step`, :func:`log_density`, :func:`log_likelihood`, :func:`m_step`, each of which
+validates, makes one call into :mod:`emlib._fast` and returns (the same equations line for line:
+:mod:`emlib.reference`); :func:`initial_params`; :class:`GaussianMixture`.
 """
 
 from __future__ import annotations
@@ -12,16 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _fast
 from . import _validation as v
-from ._blas import one_blas_thread
-from ._moments import covariances, diagonal_moments, weighted_means
-from .densities import (
-    log_gaussian_from_cholesky,
-    logsumexp,
-    normalize_log_inplace,
-    precision_cholesky,
-)
-from .em import EmptyComponentWarning
+from .densities import precision_cholesky
+from .exceptions import EmptyComponentWarning
 from .kmeans import KMeans, kmeans_plusplus, lloyd_step
 from .mixture import MixtureModel
 
@@ -81,6 +80,47 @@ class GMMParams:
         }
         return K - 1 + K * d + cov[self.covariance_type]
 
+    @property
+    def log_pi(self) -> np.ndarray:
+        """``log pi_k``, shape (K,); ``-inf`` for a weight of exactly 0 (a component that never
+        fires)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.pi)
+
+    def full_covariances(self) -> np.ndarray:
+        """Sigma as (K, d, d) matrices, whatever the covariance type (see
+        :func:`full_covariances`)."""
+        return full_covariances(self.Sigma, self.covariance_type, *self.mu.shape)
+
+    def sample(self, n_samples: int, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``(X, z)``: X (n, d) and the component z (n,) that drew each sample.
+
+        .. math:: z_i \\sim \\mathrm{Categorical}(\\pi), \\qquad
+                  x_i = \\mu_{z_i} + L_{z_i} \\varepsilon_i, \\quad
+                  \\varepsilon_i \\sim N(0, I), \\quad L_k L_k^T = \\Sigma_k
+
+        the generative story behind eq. (3.2) of notebook 03. All z are drawn first, then all the
+        standard normal noise, so a seed fixes both.
+        """
+        n = v.check_int(n_samples, "n_samples", minimum=1)
+        rng = v.check_random_state(random_state)
+        K, d = self.mu.shape
+        z = rng.choice(K, size=n, p=self.pi)
+        noise = rng.standard_normal((n, d))
+        S = self.Sigma
+        if self.covariance_type == "full":
+            L = np.linalg.cholesky(S)
+            for k in range(K):
+                members = z == k
+                noise[members] = noise[members] @ L[k].T
+        elif self.covariance_type == "tied":
+            noise = noise @ np.linalg.cholesky(S).T
+        elif self.covariance_type == "diag":
+            noise *= np.sqrt(S)[z]
+        else:
+            noise *= np.sqrt(S)[z][:, None]
+        return self.mu[z] + noise, z
+
     def __repr__(self) -> str:
         pi = np.array2string(self.pi, precision=3, separator=", ")
         return (
@@ -89,15 +129,25 @@ class GMMParams:
         )
 
 
-def _weighted_log_prob(X: np.ndarray, params: GMMParams, then=None) -> np.ndarray:
-    """``log pi_k + log N(x_i | mu_k, Sigma_k)``, shape (n, K), stored column by column.
+def full_covariances(Sigma, covariance_type: str, n_components: int, n_features: int) -> np.ndarray:
+    """Any covariance parameterisation as (K, d, d) matrices (eqs. (3.8)-(3.9) of notebook 03).
 
-    ``then(rows, block)`` as in :func:`emlib.densities.log_gaussian_from_cholesky`.
+    ``full`` (K, d, d) is returned as is, ``diag`` (K, d) becomes diagonal matrices,
+    ``spherical`` (K,) becomes sigma_k^2 I, ``tied`` (d, d) is repeated K times.
     """
-    with np.errstate(divide="ignore"):  # a weight of exactly 0 is a component that never fires
-        log_pi = np.log(params.pi)
-    return log_gaussian_from_cholesky(
-        X, params.mu, params.U, params.covariance_type, log_weights=log_pi, then=then
+    S = np.asarray(Sigma, dtype=np.float64)
+    K, d = n_components, n_features
+    if covariance_type == "full":
+        return S.reshape(K, d, d)
+    if covariance_type == "diag":
+        return np.einsum("kd,de->kde", S, np.eye(d))
+    if covariance_type == "spherical":
+        return S[:, None, None] * np.eye(d)
+    if covariance_type == "tied":
+        return np.broadcast_to(S, (K, d, d)).copy()
+    raise ValueError(
+        f"covariance_type must be one of 'full', 'diag', 'spherical', 'tied'; got "
+        f"{covariance_type!r}. Fix: use the covariance_type of the params."
     )
 
 
@@ -124,22 +174,17 @@ def e_step(X, params: GMMParams) -> tuple[np.ndarray, float]:
     # NaN or infinity in X makes log p(x_i) non-finite: X is searched for them only then.
     X = v.check_X(X, finite=False)
     v.check_n_features(X, params.n_features, "the mixture")
-    log_px = np.empty(X.shape[0])
-
-    def normalize(rows: slice, block: np.ndarray) -> None:
-        log_px[rows] = normalize_log_inplace(block)
-
-    resp = _weighted_log_prob(X, params, then=normalize)
-    ll = float(log_px.sum())
+    step = _fast.gaussian.e_step(X, params.mu, params.U, params.covariance_type, params.log_pi)
+    ll = float(step.log_px.sum())
     if not np.isfinite(ll):
         v.check_X(X)  # names the NaN or infinite entries of X, if that is the cause
-        i = int(np.flatnonzero(~np.isfinite(log_px))[0])
+        i = int(np.flatnonzero(~np.isfinite(step.log_px))[0])
         raise ValueError(
             f"sample {i} has zero probability under every component (all weights zero or a "
             f"degenerate covariance). Fix: re-initialise, or give every component a positive "
             f"weight."
         )
-    return resp, ll
+    return step.resp, ll
 
 
 def log_density(X, params: GMMParams) -> np.ndarray:
@@ -149,7 +194,7 @@ def log_density(X, params: GMMParams) -> np.ndarray:
     """
     X = v.check_X(X)
     v.check_n_features(X, params.n_features, "the mixture")
-    return logsumexp(_weighted_log_prob(X, params), axis=1)
+    return _fast.gaussian.log_density(X, params.mu, params.U, params.covariance_type, params.log_pi)
 
 
 def log_likelihood(X, params: GMMParams) -> float:
@@ -196,20 +241,13 @@ def m_step(X, resp, covariance_type: str = "full", reg_covar: float = 1e-6) -> G
     empty = N_k < 10 * np.finfo(np.float64).eps
     if empty.any():
         resp, N_k = _reseed_empty(X, resp, N_k, empty)
-    diagonal = covariance_type in ("diag", "spherical")
-    if diagonal:  # means and variances in one pass
-        mu, var = diagonal_moments(X, resp, N_k, covariance_type == "spherical")
-    else:
-        mu = weighted_means(X, resp, N_k)
-    if not np.isfinite(mu).all():
+    moments = _fast.moments.m_step(X, resp, N_k, covariance_type, reg_covar)
+    if not np.isfinite(moments.mu).all():
         v.check_X(X)  # every mean is NaN or infinite when X holds a NaN or an infinity
-    if diagonal:
-        Sigma = np.maximum(var, 0.0) + reg_covar
-    else:
-        Sigma = covariances(X, resp, N_k, mu, covariance_type, reg_covar)
-    if empty.any() and covariance_type != "tied":
+    Sigma = moments.Sigma
+    if empty.any() and covariance_type != "tied":  # broad, not a spike at its one sample
         Sigma[empty] = _data_covariance(X, covariance_type) + reg_covar * _identity(X, covariance_type)
-    return GMMParams(N_k / N_k.sum(), mu, Sigma, covariance_type)
+    return GMMParams(N_k / N_k.sum(), moments.mu, Sigma, covariance_type)
 
 
 def _data_covariance(X, covariance_type):
@@ -366,7 +404,7 @@ class GaussianMixture(MixtureModel):
     def _fit_context(self):
         # The steps share rows among threads, each running its products on one BLAS thread;
         # limiting BLAS once for the whole fit spares every step setting and restoring it.
-        return one_blas_thread()
+        return _fast.one_blas_thread()
 
     def _log_density(self, X, params) -> np.ndarray:
         return log_density(X, params)
@@ -376,8 +414,4 @@ class GaussianMixture(MixtureModel):
 
     def sample(self, n_samples: int = 1, random_state=None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``(X, z)`` from the fitted model: z ~ Categorical(pi), x | z ~ N(mu_z, Sigma_z)."""
-        from .datasets import make_mixture
-
-        p = self._fitted()
-        s = make_mixture(n_samples, p.pi, p.mu, p.Sigma, p.covariance_type, random_state)
-        return s.X, s.z
+        return self._fitted().sample(n_samples, random_state)

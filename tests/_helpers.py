@@ -1,4 +1,4 @@
-"""Shared test helpers: random and dense covariances, and the static view of a widget."""
+"""Shared test helpers: random covariances, and the static view of a widget."""
 
 import numpy as np
 
@@ -20,17 +20,6 @@ def random_sigma(rng, covariance_type, K, d, scale=1.0):
     if covariance_type == "diag":
         return scale * rng.uniform(0.2, 3.0, size=(K, d))
     return scale * rng.uniform(0.2, 3.0, size=K)
-
-
-def dense_covariances(Sigma, covariance_type, K, d):
-    """The (K, d, d) matrices that each covariance type stands for (an independent reference)."""
-    if covariance_type == "full":
-        return np.asarray(Sigma)
-    if covariance_type == "tied":
-        return np.repeat(np.asarray(Sigma)[None], K, axis=0)
-    if covariance_type == "diag":
-        return np.stack([np.diag(s) for s in Sigma])
-    return np.stack([s * np.eye(d) for s in Sigma])
 
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -6,8 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from emlib import reference
 from emlib.bounds import decompose, elbo, jensen_gap, kl
-from emlib.gmm import GMMParams, _weighted_log_prob, e_step, log_likelihood
+from emlib.gmm import GMMParams, e_step, log_likelihood
+
+
+def weighted_log_prob(X, params):
+    """log pi_k + log N(x_i | mu_k, Sigma_k), the joint of eq. (2.2)."""
+    return reference.log_joint(X, params.pi, params.mu, params.Sigma, params.covariance_type)
 
 
 def mixture_problem(rng, n=40, K=3, d=2):
@@ -20,7 +26,7 @@ def mixture_problem(rng, n=40, K=3, d=2):
 def test_log_p_equals_elbo_plus_kl_for_random_q(seed):
     rng = np.random.default_rng(seed)
     X, params = mixture_problem(rng)
-    log_joint = _weighted_log_prob(X, params)
+    log_joint = weighted_log_prob(X, params)
     q = rng.dirichlet(np.full(3, 0.3), size=len(X))
     parts = decompose(q, log_joint)
     assert parts.log_likelihood == pytest.approx(log_likelihood(X, params), rel=1e-12)
@@ -32,7 +38,7 @@ def test_log_p_equals_elbo_plus_kl_for_random_q(seed):
 def test_kl_vanishes_at_the_posterior(rng):
     X, params = mixture_problem(rng)
     resp, ll = e_step(X, params)
-    parts = decompose(resp, _weighted_log_prob(X, params))
+    parts = decompose(resp, weighted_log_prob(X, params))
     assert abs(parts.kl) < 1e-10
     assert parts.elbo == pytest.approx(ll, rel=1e-12)
 

@@ -7,7 +7,7 @@ import struct
 
 import numpy as np
 import pytest
-from _helpers import dense_covariances, random_sigma
+from _helpers import random_sigma
 from scipy import stats
 from sklearn.datasets import load_digits
 
@@ -19,7 +19,7 @@ from emlib.datasets import (
     make_mixture,
     read_idx,
 )
-from emlib.gmm import GMMParams
+from emlib.gmm import GMMParams, full_covariances
 
 TYPES = ["full", "diag", "spherical", "tied"]
 
@@ -43,7 +43,7 @@ def test_make_mixture_recovers_its_parameters(rng, covariance_type):
     N_k = np.bincount(sample.z, minlength=K)
     # Weights, means and covariances within 5 standard errors of the truth.
     assert (np.abs(N_k / n - pi) <= 5 * np.sqrt(pi * (1 - pi) / n)).all()
-    S = dense_covariances(Sigma, covariance_type, K, d)
+    S = full_covariances(Sigma, covariance_type, K, d)
     for k in range(K):
         Xk = sample.X[sample.z == k]
         se_mean = np.sqrt(np.diag(S[k]) / N_k[k])

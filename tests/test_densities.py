@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from _helpers import dense_covariances, random_sigma
+from _helpers import random_sigma
 from scipy import stats
 from scipy.special import logsumexp as scipy_logsumexp
 
 from emlib.densities import log_bernoulli, log_gaussian, logsumexp
+from emlib.gmm import full_covariances
 
 TYPES = ["full", "diag", "spherical", "tied"]
 
@@ -19,7 +20,7 @@ def test_log_gaussian_matches_scipy(rng, covariance_type, d):
     Sigma = random_sigma(rng, covariance_type, K, d)
     X = rng.normal(scale=3, size=(n, d))
     got = log_gaussian(X, mu, Sigma, covariance_type)
-    dense = dense_covariances(Sigma, covariance_type, K, d)
+    dense = full_covariances(Sigma, covariance_type, K, d)
     want = np.column_stack(
         [stats.multivariate_normal(mu[k], dense[k]).logpdf(X).reshape(n) for k in range(K)]
     )
@@ -46,7 +47,7 @@ def test_log_gaussian_scaled_data(rng, scale, covariance_type):
     Sigma = random_sigma(rng, covariance_type, K, d, scale=scale**2)
     X = scale * rng.normal(size=(50, d))
     got = log_gaussian(X, mu, Sigma, covariance_type)
-    dense = dense_covariances(Sigma, covariance_type, K, d)
+    dense = full_covariances(Sigma, covariance_type, K, d)
     want = np.column_stack([stats.multivariate_normal(mu[k], dense[k]).logpdf(X) for k in range(K)])
     np.testing.assert_allclose(got, want, rtol=1e-9)
 
@@ -119,7 +120,7 @@ def test_points_near_a_collapsed_component_keep_their_digits(rng, covariance_typ
     Sigma = collapsed_first_component(covariance_type, d)
     X = np.vstack([mu[0] + 1e-10 * rng.normal(size=(20, d)), mu[1] + rng.normal(size=(5, d))])
     got = log_gaussian(X, mu, Sigma, covariance_type)
-    dense = dense_covariances(Sigma, covariance_type, K, d)
+    dense = full_covariances(Sigma, covariance_type, K, d)
     for k in range(K):
         np.testing.assert_allclose(got[:, k], exact_log_gaussian(X, mu[k], dense[k]), rtol=1e-9)
 
@@ -128,7 +129,7 @@ def test_points_near_a_collapsed_component_keep_their_digits(rng, covariance_typ
 def test_cancellation_repair_in_every_thread(rng, covariance_type):
     """Enough rows that the E-step shares them among threads, each checking its own rows: points
     next to a collapsed component, at both ends of X, keep their digits."""
-    from emlib import _rows
+    from emlib._fast import rows as _rows
 
     d, K, n = 3, 2, 120_000
     assert n * K * d // _rows.WORK_PER_THREAD >= 2  # more than one thread's worth of rows
@@ -139,7 +140,7 @@ def test_cancellation_repair_in_every_thread(rng, covariance_type):
     X[near] = mu[0] + 1e-10 * rng.normal(size=(near.size, d))
     got = log_gaussian(X, mu, Sigma, covariance_type)
     assert np.isfinite(got).all()
-    dense = dense_covariances(Sigma, covariance_type, K, d)
+    dense = full_covariances(Sigma, covariance_type, K, d)
     want = exact_log_gaussian(X[near], mu[0], dense[0])
     np.testing.assert_allclose(got[near, 0], want, rtol=1e-9)
 
@@ -148,7 +149,7 @@ def test_spoiled_range_is_where_the_error_bound_exceeds_the_tolerance(rng):
     """The repair's per-component range ``low < m < high`` is exactly the set of squared
     distances m whose error bound ``a sqrt(m) + b`` exceeds ``RTOL (1 + m)``, with a = 0 (the
     expanded forms) and a > 0 (the whitened form), including m = 0."""
-    from emlib._cancellation import _RTOL, _spoiled_range
+    from emlib._fast.cancellation import _RTOL, _spoiled_range
 
     K = 400
     a = np.where(rng.random(K) < 0.5, 0.0, 10 ** rng.uniform(-14, -6, K))

@@ -9,8 +9,16 @@ from _helpers import random_sigma
 from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
 
+from emlib.densities import log_gaussian
 from emlib.em import EmptyComponentWarning, run_em
-from emlib.gmm import GaussianMixture, GMMParams, e_step, log_likelihood, m_step
+from emlib.gmm import (
+    GaussianMixture,
+    GMMParams,
+    e_step,
+    full_covariances,
+    log_likelihood,
+    m_step,
+)
 
 TYPES = ["full", "diag", "spherical", "tied"]
 
@@ -307,3 +315,23 @@ def test_zero_iterations_return_the_initial_parameters(rng):
     model = GaussianMixture(3, max_iter=0, init="random", random_state=0).fit(X)
     assert model.n_iter_ == 0 and not model.converged_
     assert len(model.log_likelihoods_) == 1
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
+def test_full_covariances_matches_the_densities(rng, covariance_type):
+    K, d = 3, 2
+    Sigma = random_sigma(rng, covariance_type, K, d)
+    full = full_covariances(Sigma, covariance_type, K, d)
+    assert full.shape == (K, d, d)
+    X = rng.normal(size=(5, d))
+    mu = rng.normal(size=(K, d))
+    np.testing.assert_allclose(
+        log_gaussian(X, mu, full, "full"), log_gaussian(X, mu, Sigma, covariance_type), rtol=1e-10
+    )
+
+
+def test_full_covariances_names_the_valid_types():
+    with pytest.raises(
+        ValueError, match=re.escape("covariance_type must be one of 'full', 'diag'")
+    ):
+        full_covariances(np.ones(2), "round", 2, 1)

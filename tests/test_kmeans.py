@@ -9,7 +9,8 @@ import pytest
 from scipy.stats import chisquare
 from sklearn.cluster import KMeans as SkKMeans
 
-from emlib import kmeans as kmeans_module
+from emlib._fast import lloyd as lloyd_module
+from emlib._fast import rows as rows_module
 from emlib.em import ConvergenceWarning, EmptyComponentWarning
 from emlib.kmeans import KMeans, LloydStep, kmeans_plusplus, lloyd_step
 
@@ -51,11 +52,11 @@ N_DRAWS = 20_000
 @pytest.fixture(scope="module", params=[None, 2], ids=["one-block", "blocks-of-two"])
 def first_two_draws(request):
     """(first, second) index of 20,000 seeded k-means++ draws of K = 2 on five 1-D points, the
-    cumulative weights in one block or in blocks of two (see ``kmeans._draw``)."""
+    cumulative weights in one block or in blocks of two (see ``emlib._fast.lloyd._draw``)."""
     gen = np.random.default_rng(4)
     with pytest.MonkeyPatch.context() as patch:
         if request.param is not None:
-            patch.setattr(kmeans_module, "_DRAW_BLOCK", request.param)
+            patch.setattr(lloyd_module, "_DRAW_BLOCK", request.param)
         pairs = np.array([kmeans_plusplus(X5, 2, random_state=gen)[1] for _ in range(N_DRAWS)])
     counts = np.zeros((5, 5), dtype=int)
     np.add.at(counts, (pairs[:, 0], pairs[:, 1]), 1)
@@ -93,22 +94,22 @@ WEIGHTS = np.array([0.0, 2.0, 0.0, 1.0, 0.0, 0.0, 4.0, 1.0, 0.0, 0.0, 0.0])
 
 
 def test_draw_in_blocks_is_the_first_index_above_u_times_the_total(monkeypatch):
-    monkeypatch.setattr(kmeans_module, "_DRAW_BLOCK", 3)
+    monkeypatch.setattr(lloyd_module, "_DRAW_BLOCK", 3)
     cum = np.cumsum(WEIGHTS)
     for u in [*(np.arange(64) / 64), np.nextafter(1.0, 0.0)]:  # every block boundary included
-        i = kmeans_module._draw(WEIGHTS, u)
+        i = lloyd_module._draw(WEIGHTS, u)
         assert i == min(np.searchsorted(cum, u * 8.0, side="right"), 7)
         assert WEIGHTS[i] > 0
-    assert kmeans_module._draw(WEIGHTS, 0.25) == 3  # cum = 2 ends the first block: next weight
+    assert lloyd_module._draw(WEIGHTS, 0.25) == 3  # cum = 2 ends the first block: next weight
     # u * total rounded up to the total: the last positive weight, at both levels
-    assert kmeans_module._draw(WEIGHTS, 1.0) == 7
-    assert kmeans_module._draw(np.zeros(7), 0.5) is None
+    assert lloyd_module._draw(WEIGHTS, 1.0) == 7
+    assert lloyd_module._draw(np.zeros(7), 0.5) is None
 
 
 def test_draw_in_blocks_follows_the_weights(monkeypatch):
-    monkeypatch.setattr(kmeans_module, "_DRAW_BLOCK", 3)
+    monkeypatch.setattr(lloyd_module, "_DRAW_BLOCK", 3)
     u = np.random.default_rng(8).random(8000)
-    counts = np.bincount([kmeans_module._draw(WEIGHTS, x) for x in u], minlength=len(WEIGHTS))
+    counts = np.bincount([lloyd_module._draw(WEIGHTS, x) for x in u], minlength=len(WEIGHTS))
     assert counts[WEIGHTS == 0].sum() == 0
     positive = WEIGHTS > 0
     assert chisquare(counts[positive], 8000 * WEIGHTS[positive] / 8.0).pvalue > 1e-3
@@ -180,10 +181,10 @@ def test_kmeans_on_identical_points_has_no_nan():
 @pytest.mark.parametrize("block", [2**18, 300], ids=["one-block", "many-blocks"])
 @pytest.mark.parametrize(("d", "K"), [(3, 4), (6, 4)], ids=["K>d-bincount", "K<=d-one-hot"])
 def test_lloyd_step_matches_a_naive_loop(rng, monkeypatch, threads, block, d, K):
-    monkeypatch.setattr(kmeans_module, "_BLOCK", block)  # 300 pairs: blocks of 256 rows
+    monkeypatch.setattr(lloyd_module, "_BLOCK", block)  # 300 pairs: blocks of 256 rows
     # two threads: 350 rows each, a full block of 256 rows and a partial one
-    monkeypatch.setattr(kmeans_module, "_THREADS", threads)
-    monkeypatch.setattr(kmeans_module, "_PAIRS_PER_THREAD", 1)
+    monkeypatch.setattr(rows_module, "THREADS", threads)
+    monkeypatch.setattr(rows_module, "WORK_PER_THREAD", 1)
     X = blobs(rng, 700, d, K)
     mu = X[rng.choice(700, K, replace=False)] + 0.1
     step = lloyd_step(X, mu)
@@ -283,8 +284,8 @@ def test_lloyd_agrees_with_sklearn_from_the_same_centres(spec, tol):
 def test_lloyd_agrees_with_sklearn_on_rows_shared_among_threads(monkeypatch):
     """The benchmark's shape (d = 16, K = 50), scaled down, with the rows split among three
     threads."""
-    monkeypatch.setattr(kmeans_module, "_THREADS", 3)
-    monkeypatch.setattr(kmeans_module, "_PAIRS_PER_THREAD", 2**14)
+    monkeypatch.setattr(rows_module, "THREADS", 3)
+    monkeypatch.setattr(rows_module, "WORK_PER_THREAD", 2**14)
     X = blobs(np.random.default_rng(50), 6000, 16, 50, spread=2.0)
     init, _ = kmeans_plusplus(X, 50, random_state=0)
     ours = KMeans(50, init=init, max_iter=30, tol=0).fit(X)
@@ -298,10 +299,10 @@ def test_lloyd_agrees_with_sklearn_on_rows_shared_among_threads(monkeypatch):
 def test_the_number_of_threads_does_not_change_the_fit(rng, monkeypatch):
     X = blobs(rng, 3000, 5, 12)
     init = X[:12].copy()
-    monkeypatch.setattr(kmeans_module, "_THREADS", 1)
+    monkeypatch.setattr(rows_module, "THREADS", 1)
     one = KMeans(12, init=init, tol=0).fit(X)
-    monkeypatch.setattr(kmeans_module, "_THREADS", 3)
-    monkeypatch.setattr(kmeans_module, "_PAIRS_PER_THREAD", 1000)
+    monkeypatch.setattr(rows_module, "THREADS", 3)
+    monkeypatch.setattr(rows_module, "WORK_PER_THREAD", 1000)
     three = KMeans(12, init=init, tol=0).fit(X)
     assert one.n_iter_ == three.n_iter_ > 2
     np.testing.assert_array_equal(three.labels_, one.labels_)

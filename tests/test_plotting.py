@@ -13,11 +13,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from _helpers import random_sigma
 from scipy import spatial, special, stats
 
 from emlib import bounds, datasets, gmm, plotting
 from emlib.em import run_em
+from emlib.plotting._bounds import _hull_polygon
 
 
 @pytest.fixture(autouse=True)
@@ -81,14 +81,14 @@ def test_plot_jensen_rejects_bad_weights_with_the_validation_message():
 
 def test_hull_polygon_matches_scipy(rng):
     pts = rng.normal(size=(30, 2))
-    hull = plotting._hull_polygon(pts[:, 0], pts[:, 1])
+    hull = _hull_polygon(pts[:, 0], pts[:, 1])
     reference = spatial.ConvexHull(pts)
     assert len(hull) == len(reference.vertices)
     assert {tuple(p) for p in hull} == {tuple(pts[i]) for i in reference.vertices}
 
 
 def test_hull_polygon_of_collinear_points_is_none():
-    assert plotting._hull_polygon(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0])) is None
+    assert _hull_polygon(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0])) is None
 
 
 # -- notebook 02 ---------------------------------------------------------------------------------
@@ -118,28 +118,6 @@ def test_plot_lower_bound_is_labelled():
 
 
 # -- Gaussian mixtures ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
-def test_full_covariances_matches_the_densities(rng, covariance_type):
-    K, d = 3, 2
-    Sigma = random_sigma(rng, covariance_type, K, d)
-    full = plotting.full_covariances(Sigma, covariance_type, K, d)
-    assert full.shape == (K, d, d)
-    X = rng.normal(size=(5, d))
-    mu = rng.normal(size=(K, d))
-    from emlib.densities import log_gaussian
-
-    np.testing.assert_allclose(
-        log_gaussian(X, mu, full, "full"), log_gaussian(X, mu, Sigma, covariance_type), rtol=1e-10
-    )
-
-
-def test_full_covariances_names_the_valid_types():
-    with pytest.raises(
-        ValueError, match=re.escape("covariance_type must be one of 'full', 'diag'")
-    ):
-        plotting.full_covariances(np.ones(2), "round", 2, 1)
 
 
 def test_covariance_ellipse_axes_are_the_eigenvalues():

@@ -18,7 +18,7 @@ import pytest
 from matplotlib.figure import Figure
 from scipy.spatial.distance import cdist
 
-from emlib import datasets, plotting
+from emlib import datasets, plotting, reference
 from emlib import kmeans as km
 
 
@@ -95,7 +95,7 @@ def test_plot_lloyd_iterations_one_panel_per_step(blobs):
 def test_d2_probabilities_match_eq_4_4(blobs):
     X = blobs.X
     chosen = [5, 60]
-    p = plotting.d2_probabilities(X, chosen)
+    p = reference.d2_probabilities(X, chosen)
     d2 = cdist(X, X[chosen], "sqeuclidean").min(axis=1)
     np.testing.assert_allclose(p, d2 / d2.sum(), rtol=1e-12, atol=1e-15)
     assert p[chosen].tolist() == [0.0, 0.0]
@@ -104,7 +104,7 @@ def test_d2_probabilities_match_eq_4_4(blobs):
 
 def test_d2_probabilities_all_zero_when_every_sample_is_a_centre():
     X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
-    assert plotting.d2_probabilities(X, [0, 1]).tolist() == [0.0, 0.0, 0.0]
+    assert reference.d2_probabilities(X, [0, 1]).tolist() == [0.0, 0.0, 0.0]
 
 
 def test_plot_d2_weights_marks_the_chosen_centres(blobs):

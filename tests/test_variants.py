@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from blas_kernels import check_requested, cpu_flags, family_of, other_family, supported
 
-from emlib._blas import _threads
+from emlib._fast.blas import _threads
 
 AVX2 = {"sse4_2", "avx", "avx2", "fma"}
 AVX512 = AVX2 | {"avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"}

@@ -9,15 +9,19 @@ wrong, never what the expected value is.
 - :func:`record` for several named parts (a dict, a tuple in field order, or an object with those
   attributes such as ``GMMParams``), with weights and one relabelling shared by all parts,
 - :func:`whole_number` for counts and dimensions,
-- :func:`choice_set` for "which statements are true" exercises.
+- :func:`choice_set` for "which statements are true" exercises,
+- :func:`distribution_test` for distributional exercises (random functions called many times
+  with consecutive seeds): a chi-square test of the outcomes against exact probabilities.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 from scipy.optimize import linear_sum_assignment
 
 from .spec import Verdict
@@ -262,3 +266,98 @@ def misclassified(label: str, truth) -> Callable[[Any, Any], bool]:
     return lambda answer, inputs: (
         isinstance(answer, (set, frozenset, list, tuple)) and ((label in answer) != (label in truth))
     )
+
+
+# -- distributional exercises ------------------------------------------------------------------
+
+#: Outcomes expected fewer times than this are pooled into one cell (chi-square validity).
+MIN_EXPECTED = 5.0
+
+
+def chi_square_p_value(outcomes: Sequence[Hashable], probs: Mapping[Hashable, float]) -> float:
+    """p-value of the observed ``outcomes`` against the exact probabilities ``probs``.
+
+    0 if some outcome is impossible under ``probs``; outcomes expected fewer than
+    ``MIN_EXPECTED`` times are pooled into one cell; 1 when fewer than two cells remain.
+    """
+    N = len(outcomes)
+    counts: dict = {}
+    for o in outcomes:
+        counts[o] = counts.get(o, 0) + 1
+    if any(probs.get(o, 0.0) <= 0.0 for o in counts):
+        return 0.0
+    obs, exp = [], []
+    pooled_o, pooled_e = 0.0, 0.0
+    for k in sorted(probs, key=lambda k: -probs[k]):
+        e = N * probs[k]
+        if e >= MIN_EXPECTED:
+            obs.append(counts.get(k, 0))
+            exp.append(e)
+        else:
+            pooled_o += counts.get(k, 0)
+            pooled_e += e
+    if pooled_e > 0:
+        obs.append(pooled_o)
+        exp.append(pooled_e)
+    if len(obs) < 2:
+        return 1.0
+    obs, exp = np.asarray(obs, float), np.asarray(exp, float)
+    exp *= obs.sum() / exp.sum()
+    return float(stats.chisquare(obs, exp).pvalue)
+
+
+@dataclass(frozen=True)
+class DistributionTest:
+    """A comparator for the list of outputs of ``n_calls`` seeded calls (see
+    :func:`distribution_test`); :meth:`fits` serves ``Mistake.matches`` for a wrong law."""
+
+    outcomes: Callable[[list, Mapping[str, Any]], tuple[list | None, str]]
+    calls: str
+    law: str
+    hint: str
+    p_value: float
+    invalid: Callable[[list], str] | None
+
+    def __call__(self, outputs, expected: Mapping[Hashable, float], inputs) -> Verdict:
+        if not isinstance(outputs, list):
+            return Verdict.wrong("expected the outputs of several seeded calls (the checker's job)")
+        found, why = self.outcomes(outputs, inputs)
+        if found is None:
+            return Verdict.wrong(why)
+        why = self.invalid(found) if self.invalid is not None else ""
+        if why:
+            return Verdict.wrong(why)
+        p = chi_square_p_value(found, expected)
+        if p >= self.p_value:
+            return Verdict.ok(f"correct: {len(found)} {self.calls} follow {self.law} (p = {p:.2g})")
+        return Verdict.wrong(
+            f"the {len(found)} {self.calls} do not follow {self.law} (chi-square test, "
+            f"p = {p:.2g}): {self.hint}"
+        )
+
+    def fits(self, outputs, probs: Mapping[Hashable, float], inputs) -> bool:
+        """Whether the outputs pass the test against ``probs`` (e.g. a mistake's law)."""
+        found, _ = self.outcomes(outputs, inputs)
+        return found is not None and chi_square_p_value(found, probs) >= self.p_value
+
+
+def distribution_test(
+    outcomes: Callable[[list, Mapping[str, Any]], tuple[list | None, str]],
+    *,
+    calls: str,
+    law: str,
+    hint: str,
+    p_value: float = 1e-4,
+    invalid: Callable[[list], str] | None = None,
+) -> DistributionTest:
+    """Compare the outputs of many seeded calls with exact probabilities by a chi-square test.
+
+    ``expected`` (the exercise's reference) maps every possible outcome to its probability.
+    ``outcomes(outputs, inputs)`` turns the outputs into hashable outcomes, or returns
+    ``(None, why)`` for outputs that cannot be read; ``invalid(outcomes)``, if given, names
+    outcomes that no correct function produces ("" if none). The verdict is correct when the
+    p-value is at least ``p_value`` (a correct function fails one case in 1 / p_value, and
+    the seeds are fixed); its messages name the ``calls`` ("seedings"), the ``law``
+    ("D² sampling") and, when wrong, the ``hint`` (the rule in words), never a probability.
+    """
+    return DistributionTest(outcomes, calls, law, hint, p_value, invalid)

@@ -99,7 +99,7 @@ JENSEN_GAP = Exercise(
             _log10,
         ),
     ),
-    forbidden=("emlib.bounds.jensen_gap", "emlib.jensen_gap"),
+    forbidden=("emlib.bounds.jensen_gap", "emlib.jensen_gap", "emlib.reference.jensen_gap"),
 )
 
 # -- 01.gap-sign --------------------------------------------------------------------------------

@@ -24,21 +24,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import stats
 
+from .. import reference
 from ..gmm import GMMParams
-from ..kmeans import kmeans_plusplus as _kmeans_plusplus_reference
-from ..kmeans import lloyd_step as _lloyd_step_reference
-from .compare import choice_set, close, misclassified, record, whole_number
-from .spec import Exercise, Mistake, Verdict
+from .compare import (
+    choice_set,
+    close,
+    distribution_test,
+    misclassified,
+    record,
+    whole_number,
+)
+from .spec import Exercise, Mistake
 
 # ---------------------------------------------------------------------------------------------
 # 04.kmeans-plusplus: the exact distribution of D² seeding and a chi-square test against it
 # ---------------------------------------------------------------------------------------------
 
 N_CALLS = 2000  # seedings per case: enough to tell D² from D, uniform or greedy choices
-P_VALUE = 1e-4  # a correct seeding fails one case in 10,000 (the seeds are fixed, so never twice)
-_MIN_EXPECTED = 5.0  # outcomes expected fewer times than this are pooled (chi-square validity)
 
 
 def _sq_dists(X: np.ndarray) -> np.ndarray:
@@ -138,67 +141,31 @@ def _outcomes(outputs, X, n_clusters) -> tuple[list[tuple[int, ...]] | None, str
     return found, ""
 
 
-def _chi_square(outcomes: list[tuple[int, ...]], probs: dict[tuple[int, ...], float]) -> float:
-    """p-value of the observed outcomes against ``probs`` (0 for an impossible outcome)."""
-    N = len(outcomes)
-    counts: dict[tuple[int, ...], int] = {}
-    for o in outcomes:
-        counts[o] = counts.get(o, 0) + 1
-    if any(probs.get(o, 0.0) <= 0.0 for o in counts):
-        return 0.0
-    keys = sorted(probs, key=lambda k: -probs[k])
-    obs, exp = [], []
-    pooled_o, pooled_e = 0.0, 0.0
-    for k in keys:
-        e = N * probs[k]
-        if e >= _MIN_EXPECTED:
-            obs.append(counts.get(k, 0))
-            exp.append(e)
-        else:
-            pooled_o += counts.get(k, 0)
-            pooled_e += e
-    if pooled_e > 0:
-        obs.append(pooled_o)
-        exp.append(pooled_e)
-    if len(obs) < 2:
-        return 1.0
-    obs, exp = np.asarray(obs, float), np.asarray(exp, float)
-    exp *= obs.sum() / exp.sum()
-    return float(stats.chisquare(obs, exp).pvalue)
-
-
-def _compare_seeding(outputs, expected, inputs) -> Verdict:
-    if not isinstance(outputs, list):
-        return Verdict.wrong("expected the outputs of several seeded calls (the checker's job)")
-    found, why = _outcomes(outputs, inputs["X"], inputs["n_clusters"])
-    if found is None:
-        return Verdict.wrong(why)
+def _repeats(found: list[tuple[int, ...]]) -> str:
     if any(len(set(o)) < len(o) for o in found):
-        return Verdict.wrong(
+        return (
             "some seedings pick the same sample twice: a chosen sample has D(x) = 0 to its own "
             "centre, so D² sampling never picks it again"
         )
-    p = _chi_square(found, expected)
-    if p >= P_VALUE:
-        return Verdict.ok(f"correct: {len(found)} seedings follow D² sampling (p = {p:.2g})")
-    return Verdict.wrong(
-        f"the {len(found)} seedings do not follow D² sampling (chi-square test, p = {p:.2g}): "
-        f"the first centre is uniform, each next one is sample i with probability "
-        f"D(x_i)^2 / sum_j D(x_j)^2"
-    )
+    return ""
+
+
+_SEEDING_TEST = distribution_test(
+    lambda outputs, inputs: _outcomes(outputs, inputs["X"], inputs["n_clusters"]),
+    calls="seedings",
+    law="D² sampling",
+    hint="the first centre is uniform, each next one is sample i with probability "
+    "D(x_i)^2 / sum_j D(x_j)^2",
+    invalid=_repeats,
+)
 
 
 def _matches_rule(rule: Callable) -> Callable:
     """``Mistake.matches``: the seedings fit the distribution of a wrong weighting rule."""
 
     def matches(outputs, inputs) -> bool:
-        found, _ = _outcomes(outputs, inputs["X"], inputs["n_clusters"])
-        if found is None:
-            return False
-        return (
-            _chi_square(found, _sequence_distribution(inputs["X"], inputs["n_clusters"], rule))
-            >= P_VALUE
-        )
+        probs = _sequence_distribution(inputs["X"], inputs["n_clusters"], rule)
+        return _SEEDING_TEST.fits(outputs, probs, inputs)
 
     return matches
 
@@ -225,8 +192,9 @@ def _matches_repeats(outputs, inputs) -> bool:
 
 
 def _seeding_solution(X, n_clusters, random_state):
-    """A correct answer in the student's form: the centres of emlib's seeding."""
-    return _kmeans_plusplus_reference(X, n_clusters, random_state=random_state)[0]
+    """A correct answer in the student's form: the centres of a D² seeding (emlib.reference)."""
+    X = np.asarray(X, dtype=np.float64)
+    return X[reference.kmeans_plusplus(X, n_clusters, np.random.default_rng(random_state))]
 
 
 _SEED_X = np.array(
@@ -260,7 +228,7 @@ KMEANS_PLUSPLUS = Exercise(
     seed_argument="random_state",
     reference=_seeding_distribution,
     solution=_seeding_solution,
-    compare=_compare_seeding,
+    compare=_SEEDING_TEST,
     mistakes=(
         Mistake(
             "uniform",
@@ -299,7 +267,9 @@ KMEANS_PLUSPLUS = Exercise(
     ),
     forbidden=(
         "emlib.kmeans.kmeans_plusplus",
-        "emlib.kmeans._d2_seeding",
+        "emlib._fast.lloyd.kmeans_plusplus",
+        "emlib._fast.lloyd._d2_seeding",
+        "emlib.reference.kmeans_plusplus",
         "emlib.kmeans.KMeans",
         "sklearn.cluster.kmeans_plusplus",
         "sklearn.cluster.KMeans",
@@ -312,7 +282,7 @@ KMEANS_PLUSPLUS = Exercise(
 
 
 def _lloyd_reference(X, mu) -> dict:
-    step = _lloyd_step_reference(X, mu)
+    step = reference.lloyd_step(X, mu)
     return {"mu": step.mu, "labels": step.labels, "inertia": step.inertia}
 
 
@@ -425,6 +395,8 @@ LLOYD_STEP = Exercise(
     ),
     forbidden=(
         "emlib.kmeans.lloyd_step",
+        "emlib._fast.lloyd.Lloyd",
+        "emlib.reference.lloyd_step",
         "emlib.kmeans.KMeans",
         "sklearn.cluster.KMeans",
         "sklearn.cluster.k_means",

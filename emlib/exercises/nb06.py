@@ -24,7 +24,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..em import ConvergenceWarning, EmptyComponentWarning
+from ..datasets import make_mixture
+from ..exceptions import ConvergenceWarning, EmptyComponentWarning
 from ..gmm import GaussianMixture
 from .compare import choice_set, close, misclassified, record, whole_number
 from .spec import Exercise, Mistake, Verdict
@@ -92,8 +93,6 @@ def _well_separated(rng: np.random.Generator, K: int, n: int):
         a = rng.uniform(0, np.pi)
         R = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
         Sigma.append(R @ np.diag(rng.uniform(0.3, 1.2, size=2)) @ R.T)
-    from ..datasets import make_mixture
-
     return make_mixture(n, np.full(K, 1.0 / K), mu, np.array(Sigma), random_state=rng)
 
 
@@ -315,8 +314,6 @@ def _restarts_index(X, n_components, seeds) -> dict:
 
 
 def _overlapping(rng: np.random.Generator, K: int, n: int):
-    from ..datasets import make_mixture
-
     mu = rng.uniform(-3, 3, size=(K, 2))
     Sigma = []
     for _ in range(K):

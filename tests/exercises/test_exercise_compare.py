@@ -10,7 +10,14 @@ from scipy import stats
 
 from emlib.datasets import five_points
 from emlib.exercises import Exercise, Mistake, Verdict, equation_ref, get
-from emlib.exercises.compare import choice_set, close, record, whole_number
+from emlib.exercises.compare import (
+    chi_square_p_value,
+    choice_set,
+    close,
+    distribution_test,
+    record,
+    whole_number,
+)
 
 
 def test_close_significant_digits_accepts_a_rounded_answer_only():
@@ -175,3 +182,42 @@ def test_verdict_and_equation_reference():
     assert equation_ref("3.4-3.9") == "eqs. (3.4)-(3.9) of notebook 03"
     m = Mistake("s", "a thing went wrong.", "5.1", lambda: None)
     assert m.feedback() == "Looks like a thing went wrong. See eq. (5.1) of notebook 05."
+
+
+def _die_outcomes(outputs, inputs):
+    if any(o not in range(inputs["faces"]) for o in outputs):
+        return None, "a roll is not a face of the die"
+    return list(outputs), ""
+
+
+DIE = distribution_test(
+    _die_outcomes,
+    calls="rolls",
+    law="a fair die",
+    hint="every face is equally likely",
+    invalid=lambda found: "a six came up" if 5 in found else "",
+)
+
+
+def test_distribution_test_accepts_the_law_and_rejects_another():
+    rng = np.random.default_rng(0)
+    fair = {face: 1 / 5 for face in range(5)}
+    rolls = rng.integers(5, size=2000).tolist()
+    assert DIE(rolls, fair, {"faces": 5}).message.startswith("correct: 2000 rolls follow a fair die")
+    loaded = rng.choice(5, size=2000, p=[0.4, 0.15, 0.15, 0.15, 0.15]).tolist()
+    verdict = DIE(loaded, fair, {"faces": 5})
+    assert verdict.status == "wrong"
+    assert "do not follow a fair die (chi-square test" in verdict.message
+    assert verdict.message.endswith("every face is equally likely")
+    assert DIE.fits(loaded, {0: 0.4, 1: 0.15, 2: 0.15, 3: 0.15, 4: 0.15}, {"faces": 5})
+    assert not DIE.fits(loaded, fair, {"faces": 5})
+
+
+def test_distribution_test_names_unreadable_and_impossible_outputs():
+    fair = {face: 1 / 6 for face in range(6)}
+    assert DIE(3, fair, {"faces": 6}).message == (
+        "expected the outputs of several seeded calls (the checker's job)"
+    )
+    assert DIE([0, 9], fair, {"faces": 6}).message == "a roll is not a face of the die"
+    assert DIE([0, 5, 1], fair, {"faces": 6}).message == "a six came up"
+    assert chi_square_p_value([0, 1, 7], fair) == 0.0  # an outcome of probability 0

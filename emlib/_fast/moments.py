@@ -1,16 +1,39 @@
-"""Weighted moments of X: the sums over samples behind the Gaussian M-step (eqs. (3.6)-(3.9)).
+"""The Gaussian M-step's sums over samples (eqs. (3.6)-(3.9)), fast: :func:`m_step`.
 
-:func:`emlib.gmm.m_step` reads as the equations; the functions here compute its sums quickly and
-accurately. X is walked in blocks of rows shared among threads (:func:`emlib._rows.map_rows`),
+:func:`emlib.reference.m_step` reads as the equations; the functions here compute the same sums
+quickly and accurately. X is walked in blocks of rows shared among threads (:func:`.rows.map_rows`),
 variances are taken about a centre inside the data so that they do not cancel, and scatter
 matrices come from symmetric rank-k products, exactly symmetric and positive semi-definite.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ._rows import map_rows, row_blocks, work_buffer
+from .rows import map_rows, row_blocks, work_buffer
+
+
+class Moments(NamedTuple):
+    """The means and covariances of one M-step: ``mu`` (K, d) and ``Sigma`` (of the covariance
+    type's shape, ``reg_covar`` added to every variance)."""
+
+    mu: np.ndarray
+    Sigma: np.ndarray
+
+
+def m_step(X, resp, N_k, covariance_type: str, reg_covar: float) -> Moments:
+    """``mu_k`` and ``Sigma_k`` of eqs. (3.6)-(3.9) for validated X (n, d), resp (n, K) and
+    their column sums ``N_k`` (K,), none of them 0.
+
+    Not finite when X holds a NaN or an infinity (the caller searches X only then).
+    """
+    if covariance_type in ("diag", "spherical"):  # means and variances in one pass
+        mu, var = diagonal_moments(X, resp, N_k, covariance_type == "spherical")
+        return Moments(mu, np.maximum(var, 0.0) + reg_covar)
+    mu = weighted_means(X, resp, N_k)
+    return Moments(mu, covariances(X, resp, N_k, mu, covariance_type, reg_covar))
 
 
 def weighted_means(X: np.ndarray, resp: np.ndarray, N_k: np.ndarray) -> np.ndarray:

@@ -1,4 +1,8 @@
-"""Threads: one BLAS thread for thin, memory-bound loops, and how many threads numpy work may use."""
+"""Threads: one BLAS thread for thin, memory-bound loops, and how many threads numpy work may use.
+
+Module-level state: the threadpoolctl controller (created on first use) and the count of open
+:func:`one_blas_thread` contexts, guarded by a lock, so that only the outermost sets the limit.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,14 @@
 """Rows of X shared among threads, walked in cache-sized blocks through reused work buffers.
 
-The Gaussian E- and M-steps (:mod:`emlib.densities`, :mod:`emlib._moments`) use the three tools
-here: :func:`map_rows` gives each thread a contiguous share of the rows, :func:`row_blocks`
+The one thread strategy of emlib: the Gaussian E- and M-steps (:mod:`emlib._fast.gaussian`,
+:mod:`emlib._fast.moments`) and Lloyd's assignment (:mod:`emlib._fast.lloyd`) all use the three
+tools here: :func:`map_rows` gives each thread a contiguous share of the rows, :func:`row_blocks`
 cuts a share into blocks whose work arrays stay in a core's cache, and :func:`work_buffer` hands
 each thread the same buffers call after call.
+
+Module-level state, created here and nowhere else in emlib: the process's thread pool
+(:func:`_pool`, created on first use, one per process id) and each thread's work buffers
+(``_buffers``, a ``threading.local``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._blas import THREADS, one_blas_thread
+from .blas import THREADS, one_blas_thread
 
 # Numbers per work buffer when a step walks X in blocks of rows (see row_blocks): a 2 MiB buffer
 # stays in the cache between the product that fills it and the sums that read it. Measured here
@@ -45,7 +50,7 @@ def map_rows(fn, n: int, width: int) -> list:
     The calling thread takes the first part itself rather than wait: waking a pool thread cost
     45-80 us here, twice per EM iteration.
     """
-    slices = shares(n, max(1, min(THREADS, n * width // WORK_PER_THREAD)))
+    slices = shares(n, max(1, min(THREADS, n, n * width // WORK_PER_THREAD)))  # no empty share
     with one_blas_thread():
         futures = [_pool(os.getpid()).submit(fn, part) for part in slices[1:]]
         try:
