@@ -174,6 +174,21 @@ def fix_bibliography_roles(app: Sphinx, pagename, templatename, context, doctree
         context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
 
 
+TOGGLE_NAME = ' aria-label="Toggle hidden content"'
+
+
+def name_toggles_by_their_text(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    """Let a hidden cell's toggle be named by the prompt it shows ("Show solution").
+
+    MyST-NB labels every ``<summary>`` of a ``hide-input`` cell "Toggle hidden content", a name
+    that does not contain its visible text (WCAG 2.5.3, label in name): a speech-input user who
+    says "click Show solution" would reach nothing. Without the label the name is the prompt.
+    """
+    body = context.get("body")
+    if body and TOGGLE_NAME in body:
+        context["body"] = body.replace(f"<summary{TOGGLE_NAME}>", "<summary>")
+
+
 def add_theme_overrides(app: Sphinx, config) -> None:
     """Let the book's templates override the theme's, and serve the book's static files."""
     config.templates_path.insert(0, str(TEMPLATES))
@@ -251,4 +266,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", keep_tags_out_of_split)
     app.connect("doctree-read", describe_figures)
     app.connect("html-page-context", fix_bibliography_roles)
+    app.connect("html-page-context", name_toggles_by_their_text)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -172,8 +172,10 @@ def test_instructor_edition_hides_each_solution_in_a_collapsed_dropdown(instruct
 
 def test_the_footer_dates_the_site_by_its_latest_commit(student_site):
     year = build_book.copyright_year()
-    for page in ("index.html", "book/accessibility.html", "notebooks/03_gmm_em.html"):
-        footer = BeautifulSoup((student_site / page).read_text(), "html.parser").find("footer")
+    for page in ("book/intro.html", "book/accessibility.html", "notebooks/03_gmm_em.html"):
+        html = BeautifulSoup((student_site / page).read_text(), "html.parser")
+        footer = html.find("footer", class_="bd-footer-content")
+        assert footer is not None, f"{page}: no footer with the copyright line"
         text = " ".join(footer.get_text().split())
         assert f"© Copyright {year}." in text, text
         assert re.findall(r"\b20\d\d\b", text) == [year], text

@@ -85,9 +85,9 @@ def fake_call(ex_id, *args):
     if ex_id != "03.e-step":
         return real_call(ex_id, *args)
     out_path = args[-1]
-    report = {"status": "ok", "output": np.full((3, 2), 0.5), "forbidden": [], "tracer": "ok"}
+    report = helper.protocol.CaseReport("ok", output=np.full((3, 2), 0.5), has_output=True)
     with open(out_path, "wb") as fh:
-        fh.write(helper.plain.dumps(report))
+        fh.write(helper.plain.dumps(report.to_wire()))
 helper.call = fake_call'''
 
 FORGERY = '''import json, os
