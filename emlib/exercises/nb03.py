@@ -99,6 +99,11 @@ def _old_mean() -> dict:
     return {**right, "sigma2_1": spread}
 
 
+def _five_decimals() -> dict:
+    """The answer rounded to five decimal places, as the lecture notes ask for it."""
+    return {k: np.round(v, 5) for k, v in _one_em_step().items()}
+
+
 _SIG5 = close(sig_digits=5)
 
 POSTERIOR_1D = Exercise(
@@ -114,6 +119,14 @@ POSTERIOR_1D = Exercise(
         weights={"resp1": 2.0},
     ),
     mistakes=(
+        Mistake(
+            "decimal-places",
+            "your numbers are rounded to five decimal places. The check asks for five "
+            "significant digits, which is more decimals for a small number: 0.012345 has five "
+            "significant digits, 0.01235 only four. Keep every digit NumPy gives you.",
+            "3.4",
+            _five_decimals,
+        ),
         Mistake(
             "wrong-axis",
             "the posteriors are normalised over the five points instead of over the two "
