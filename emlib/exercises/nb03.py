@@ -24,6 +24,16 @@ pi = 0.5, 0.5. The student gives a dict::
 each number to 5 significant digits (more digits are fine).
 
 ``03.em-cost`` (choice): which statements about a GMM fitted by EM are true, e.g. ``{"a"}``.
+
+``03.em-loop`` (function): ``em_loop(X, pi, mu, Sigma, tol, max_iter, m_step_fn=None) -> (pi, mu,
+Sigma, log_likelihoods)``, the EM loop for full covariances built from the student's own E-step and
+M-step (or ``m_step_fn(X, resp) -> (pi, mu, Sigma)`` when given; the cases pass None): start with
+l(theta_0), then per iteration an E-step, an M-step and l(theta_t); stop after iteration t when
+l(theta_t) - l(theta_{t-1}) <= tol * n (the change per sample, eq. (6.4)) or after ``max_iter``
+iterations; ``log_likelihoods`` holds l(theta_0), ..., l(theta_T) and the parameters are theta_T.
+The student's loop also asserts that l never falls (not graded: the cases use a correct M-step).
+
+``03.em-debug`` (choice): what a falling log-likelihood says about a deliberately buggy M-step.
 """
 
 from __future__ import annotations
@@ -89,6 +99,11 @@ def _old_mean() -> dict:
     return {**right, "sigma2_1": spread}
 
 
+def _five_decimals() -> dict:
+    """The answer rounded to five decimal places, as the lecture notes ask for it."""
+    return {k: np.round(v, 5) for k, v in _one_em_step().items()}
+
+
 _SIG5 = close(sig_digits=5)
 
 POSTERIOR_1D = Exercise(
@@ -104,6 +119,14 @@ POSTERIOR_1D = Exercise(
         weights={"resp1": 2.0},
     ),
     mistakes=(
+        Mistake(
+            "decimal-places",
+            "your numbers are rounded to five decimal places. The check asks for five "
+            "significant digits, which is more decimals for a small number: 0.012345 has five "
+            "significant digits, 0.01235 only four. Keep every digit NumPy gives you.",
+            "3.4",
+            _five_decimals,
+        ),
         Mistake(
             "wrong-axis",
             "the posteriors are normalised over the five points instead of over the two "
@@ -544,4 +567,165 @@ TIED_COV = Exercise(
     ),
 )
 
-EXERCISES = (E_STEP, M_STEP, POSTERIOR_1D, TIED_COV, EM_COST)
+# -- 03.em-loop ---------------------------------------------------------------------------------
+
+
+def _em_path(X, pi, mu, Sigma, tol, max_iter, per_sample=True):
+    """(theta_T, [l(theta_0), ..., l(theta_T)], smallest covariance eigenvalue on the way)."""
+    X = np.asarray(X, dtype=np.float64)
+    params = (np.asarray(pi, dtype=np.float64), np.asarray(mu, dtype=np.float64),
+              np.asarray(Sigma, dtype=np.float64))
+    resp, ll = reference.e_step(X, *params, "full")
+    lls, smallest = [ll], float(np.linalg.eigvalsh(params[2]).min())
+    for _ in range(int(max_iter)):
+        new = reference.m_step(X, resp, "full")
+        params = (new.pi, new.mu, new.Sigma)
+        smallest = min(smallest, float(np.linalg.eigvalsh(new.Sigma).min()))
+        resp, ll = reference.e_step(X, *params, "full")
+        lls.append(ll)
+        if lls[-1] - lls[-2] <= tol * (len(X) if per_sample else 1.0):
+            break
+    return params, np.array(lls), smallest
+
+
+def _em_loop(X, pi, mu, Sigma, tol, max_iter, m_step_fn=None) -> dict:
+    """EM for full covariances, no regularisation, stopping on the change of l per sample."""
+    (pi, mu, Sigma), lls, _ = _em_path(X, pi, mu, Sigma, tol, max_iter)
+    return {"pi": pi, "mu": mu, "Sigma": Sigma, "log_likelihoods": lls}
+
+
+def _em_total_change(X, pi, mu, Sigma, tol, max_iter, m_step_fn=None) -> dict:
+    (pi, mu, Sigma), lls, _ = _em_path(X, pi, mu, Sigma, tol, max_iter, per_sample=False)
+    return {"pi": pi, "mu": mu, "Sigma": Sigma, "log_likelihoods": lls}
+
+
+def _em_no_start(X, pi, mu, Sigma, tol, max_iter, m_step_fn=None) -> dict:
+    right = _em_loop(X, pi, mu, Sigma, tol, max_iter)
+    return {**right, "log_likelihoods": right["log_likelihoods"][1:]}
+
+
+def _em_case(rng: np.random.Generator, K: int, d: int, n: int, tol: float, max_iter: int) -> dict:
+    """A well-posed case: clusters that keep every covariance well away from singular, and no
+    iteration whose change of l per sample lies within 1 % of ``tol`` (so that a correct loop
+    whose rounding differs from the reference's stops at the same iteration)."""
+    while True:
+        centres = rng.normal(0.0, 3.0, (K, d))
+        X = centres[rng.integers(K, size=n)] + rng.normal(0.0, 1.0, (n, d))
+        case = {
+            "X": X,
+            "pi": np.full(K, 1.0 / K),
+            "mu": X[rng.choice(n, size=K, replace=False)],
+            "Sigma": np.stack([np.atleast_2d(np.cov(X.T, bias=True))] * K),
+            "tol": tol,
+            "max_iter": max_iter,
+            "m_step_fn": None,
+        }
+        _, lls, smallest = _em_path(X, case["pi"], case["mu"], case["Sigma"], tol, max_iter)
+        steps = np.diff(lls) / n
+        if smallest > 1e-2 and (tol == 0.0 or np.all(np.abs(steps - tol) > 0.01 * tol)):
+            return case
+
+
+def _generate_em_loop(rng: np.random.Generator) -> dict:
+    return _em_case(rng, K=int(rng.integers(2, 4)), d=int(rng.integers(1, 3)),
+                    n=int(rng.integers(30, 61)), tol=float(rng.choice([1e-3, 1e-4, 1e-5])),
+                    max_iter=int(rng.integers(20, 101)))
+
+
+_PUBLIC_EM = np.random.default_rng(20261203)
+_CLOSE_LL = close(rtol=1e-8, atol=1e-6)
+EM_LOOP = Exercise(
+    id="03.em-loop",
+    title="The EM loop: stopping rule and monotonicity",
+    points=5,
+    kind="function",
+    name="em_loop",
+    signature="em_loop(X, pi, mu, Sigma, tol, max_iter, m_step_fn=None)",
+    equation="3.4-3.7",
+    reference=_em_loop,
+    compare=record(
+        {"pi": _CLOSE_PARAMS, "mu": _CLOSE_PARAMS, "Sigma": _CLOSE_PARAMS,
+         "log_likelihoods": _CLOSE_LL},
+        weights={"log_likelihoods": 2.0},
+    ),
+    public_cases=(
+        _em_case(_PUBLIC_EM, K=2, d=2, n=40, tol=1e-4, max_iter=100),
+        _em_case(_PUBLIC_EM, K=3, d=2, n=45, tol=0.0, max_iter=3),
+        _em_case(_PUBLIC_EM, K=3, d=1, n=50, tol=1e-5, max_iter=100),
+    ),
+    generate=_generate_em_loop,
+    n_hidden=6,
+    mistakes=(
+        Mistake(
+            "total-change",
+            "the loop stops on the change of the total log-likelihood; the rule (6.4) compares "
+            "the change per sample, (l(theta_t) - l(theta_{t-1})) / n, with tol.",
+            "6.4",
+            _em_total_change,
+        ),
+        Mistake(
+            "no-start-likelihood",
+            "log_likelihoods misses l(theta_0), the log-likelihood of the start before any "
+            "iteration: it should hold T + 1 values for T iterations.",
+            "3.3",
+            _em_no_start,
+        ),
+    ),
+    forbidden=(
+        "emlib.em.run_em",
+        "emlib.run_em",
+        "emlib.gmm.GaussianMixture",
+        "emlib.GaussianMixture",
+        "emlib.gmm.e_step",
+        "emlib.gmm.m_step",
+        "emlib.reference.e_step",
+        "emlib.reference.m_step",
+        "sklearn.mixture.GaussianMixture",
+    ),
+)
+
+# -- 03.em-debug ---------------------------------------------------------------------------------
+
+EM_DEBUG_CHOICES = {
+    "a": "With buggy_m_step, l rises in the first iteration and falls in the second.",
+    "b": "Because l rose in the first iteration, that first update of buggy_m_step was correct.",
+    "c": "A falling l proves that the M-step did not maximise Q(theta, theta_old) for the "
+    "responsibilities it was given: any update that does not lower Q never lowers l, by (2.7).",
+    "d": "The bug is in the means: they are not the responsibility-weighted averages (3.6).",
+    "e": "The bug is in the covariances: they are divided by n instead of N_k.",
+    "f": "A smaller tol would have avoided the fall.",
+    "g": "A fall of 1e-12 near convergence would point to the same bug.",
+}
+
+EM_DEBUG = Exercise(
+    id="03.em-debug",
+    title="Debugging EM: what a falling log-likelihood says",
+    points=3,
+    kind="choice",
+    name="em_debug",
+    equation="2.7",
+    choices=EM_DEBUG_CHOICES,
+    reference=lambda: frozenset({"a", "c", "e"}),
+    compare=choice_set(tuple(EM_DEBUG_CHOICES)),
+    mistakes=(
+        Mistake(
+            "first-step-trusted",
+            "you took (b) as true: one rise proves nothing; from a poor start even a wrong update "
+            "can raise l, and the same wrong update lowers it once the fit is reasonable.",
+            "3.7",
+            lambda: {"a", "b", "c", "e"},
+            matches=lambda answer, inputs: "b" in answer,
+        ),
+        Mistake(
+            "rounding-is-a-bug",
+            "you took (g) as true: changes of about 1e-12 near convergence are rounding, which "
+            "is why the assertion allows a tiny relative tolerance; the fall in the second "
+            "iteration is hundreds of nats.",
+            "2.7",
+            lambda: {"a", "c", "e", "g"},
+            matches=lambda answer, inputs: "g" in answer,
+        ),
+    ),
+)
+
+EXERCISES = (E_STEP, M_STEP, POSTERIOR_1D, TIED_COV, EM_COST, EM_LOOP, EM_DEBUG)
