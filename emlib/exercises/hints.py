@@ -144,6 +144,16 @@ HINTS: dict[str, tuple[str, ...]] = {
         " returns the smallest of the most common ones; labels[test_clusters] maps each test "
         "image to its cluster's label, and np.mean of a boolean array is a fraction.",
     ),
+    "05.digits-fit": (
+        "X is (n, 784) and X_test (m, 784), both of 0 and 1; pi (K,) and theta (K, 784) are the "
+        "start. Return (pi, theta, test_log_p): the parameters after exactly n_iter iterations, "
+        "and one float.",
+        "One iteration is your E-step (5.4) on X, then your MAP M-step (5.6) with a and b, "
+        "starting from the pi and theta passed in. Only X enters the fit; X_test is used once "
+        "at the end, for the mean of ln p(x_i) over its m images.",
+        "A for loop over range(n_iter) that reassigns pi and theta; your bernoulli_e_step on "
+        "X_test returns the total log-likelihood as its second value: divide by len(X_test).",
+    ),
     "06.choose-k-bic": (
         "Return (K_best, bics): K_best an int between 1 and k_max, bics a float array of length"
         " k_max whose entry K - 1 belongs to K components.",

@@ -19,6 +19,10 @@ the MAP M-step of eq. (5.6) with a Beta(a, b) prior (a = b = 1: maximum likeliho
 test_y, n_clusters)`` returns ``(labels, accuracy)``: the majority training label of every
 cluster (ties to the smallest label, -1 for a cluster without training samples) and the
 fraction of test samples whose cluster label is their true label.
+
+``05.digits-fit`` (function): ``fit_digits(X, X_test, pi, theta, a, b, n_iter)``, EM on real
+28 x 28 MNIST digits with the student's own steps, judged by the mean log-likelihood of held-out
+digits; declared in :mod:`emlib.exercises.digits_fit`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 from .. import reference
 from ..densities import log_bernoulli, logsumexp
 from .compare import close, record, whole_number
+from .digits_fit import DIGITS_FIT
 from .spec import Exercise, Mistake
 
 IMAGE_SIDE = 28  # pixels per side of one image
@@ -459,4 +464,4 @@ CLUSTER_LABELS = Exercise(
     ),
 )
 
-EXERCISES = (DIGITS_DIMS, BERNOULLI_E_STEP, BERNOULLI_M_STEP, CLUSTER_LABELS)
+EXERCISES = (DIGITS_DIMS, BERNOULLI_E_STEP, BERNOULLI_M_STEP, CLUSTER_LABELS, DIGITS_FIT)
