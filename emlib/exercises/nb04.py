@@ -31,6 +31,7 @@ from .compare import (
     choice_set,
     close,
     distribution_test,
+    integers,
     misclassified,
     record,
     whole_number,
@@ -354,7 +355,7 @@ LLOYD_STEP = Exercise(
     n_hidden=3,
     reference=_lloyd_reference,
     compare=record(
-        {"mu": close(1e-9, 1e-9), "labels": close(0.0, 0.0), "inertia": close(1e-9, 1e-9)},
+        {"mu": close(1e-9, 1e-9), "labels": integers(), "inertia": close(1e-9, 1e-9)},
         weights={"mu": 2.0},
     ),
     mistakes=(

@@ -150,6 +150,23 @@ class Mistake:
         return f"Looks like {self.description} See {equation_ref(self.equation)}."
 
 
+def choice_labels(answer) -> frozenset | None:
+    """The labels of a choice answer, normalised: ``{"A", "(c) "}`` -> ``{"a", "c"}``.
+
+    None when the answer is not a set, frozenset, list or tuple. Case, surrounding parentheses
+    and white space do not matter; anything else (``"e)"`` aside) is kept as written, so that an
+    unknown label is reported as unknown rather than read as a known one.
+    """
+    if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
+        return None
+    out = set()
+    for x in answer:
+        if isinstance(x, str):
+            x = x.strip().lstrip("(").rstrip(")").strip().lower()
+        out.add(x)
+    return frozenset(out)
+
+
 def equation_ref(equation: str) -> str:
     """``"3.4"`` -> ``"eq. (3.4) of notebook 03"``; ``"3.4-3.9"`` -> ``"eqs. (3.4)-(3.9) ..."``."""
     parts = re.split(r"\s*[-–,]\s*", equation.strip())
@@ -348,21 +365,38 @@ class Exercise:
             )
         if verdict.status == "ok":
             return verdict
+        if self.kind == "choice":
+            # Only a well-formed answer is diagnosed: an unknown label is reported as unknown.
+            output = choice_labels(output)
+            if output is None or not output <= set(self.choices):
+                return verdict
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # a variant such as "no log-sum-exp" overflows
-            found = [m for m in self.mistakes if self._matches(m, output, expected, inputs)]
+            found = {}
+            for m in self.mistakes:
+                keys = self._explains(m, output, expected, inputs)
+                if keys is not None:
+                    found[m] = keys
         if not found:
             return verdict
         message = " ".join(m.feedback() for m in found)
-        return Verdict(verdict.fraction, verdict.status, message, found[0].slug)
+        others = self._unexplained(output, expected, inputs, found.values())
+        if others:
+            message += f" Besides, {others}."
+        elif self.kind == "choice":
+            message += f" In all, {verdict.message}."  # other statements may be wrong too
+        return Verdict(verdict.fraction, verdict.status, message, next(iter(found)).slug)
 
-    def _matches(self, mistake: Mistake, output, expected, inputs) -> bool:
+    def _explains(self, mistake: Mistake, output, expected, inputs) -> frozenset | None:
+        """None if ``mistake`` does not explain ``output``; else the keys of a dict answer it
+        explains (empty: the whole answer, or a ``matches`` test that does not say)."""
         try:
             if mistake.matches is not None:
-                return bool(mistake.matches(output, inputs))
+                return frozenset() if mistake.matches(output, inputs) else None
             wrong = (
                 self.run(mistake.variant, inputs) if self.kind == "function" else mistake.variant()
             )
+            keys = frozenset()
             if isinstance(wrong, Mapping) and isinstance(expected, Mapping):
                 # Only the parts the mistake changes: the rest may be right or wrong on its own.
                 wrong = {
@@ -372,7 +406,26 @@ class Exercise:
                     and self.compare({k: w}, {k: expected[k]}, inputs).status != "ok"
                 }
                 if not wrong:
-                    return False
-            return self.compare(output, wrong, inputs).status == "ok"
+                    return None
+                keys = frozenset(wrong)
+            return keys if self.compare(output, wrong, inputs).status == "ok" else None
         except Exception:
-            return False
+            return None
+
+    def _unexplained(self, output, expected, inputs, explained) -> str:
+        """The record comparator's notes on the wrong parts no diagnosed mistake explains."""
+        explained = list(explained)
+        if not isinstance(expected, Mapping) or not explained or not all(explained):
+            return ""
+        covered = frozenset().union(*explained)
+        notes = []
+        for k in expected:
+            if k in covered:
+                continue
+            try:
+                v = self.compare(output, {k: expected[k]}, inputs)
+            except Exception:
+                continue
+            if v.status != "ok":
+                notes.append(v.message)
+        return "; ".join(notes)

@@ -49,7 +49,7 @@ def test_close_nan_in_a_variant_matches_nan_in_the_same_place():
     variant = np.array([0.5, np.nan])
     assert close()(np.array([0.5, np.nan]), variant, {}).status == "ok"
     assert close()(np.array([0.5, 0.5]), variant, {}).message == (
-        "differs where the reference is undefined"
+        "differs where the reference is infinite or undefined"
     )
     assert close()(np.array([np.inf, 1.0]), np.array([0.5, 0.5]), {}).message.startswith(
         "contains 1 NaN or infinite value(s) (first at index (0,))"
@@ -93,8 +93,10 @@ def test_whole_number_and_choice_set_validate_the_answer():
     choose = choice_set(("a", "b", "c"))
     assert choose({"a"}, {"a"}, {}).status == "ok"
     assert choose(("a", "b"), {"a"}, {}).fraction == pytest.approx(2 / 3)
-    assert choose({"A"}, {"a"}, {}).message == (
-        "unknown label(s) 'A'; the statements are labelled 'a', 'b', 'c'"
+    assert choose({"A"}, {"a"}, {}).status == "ok"  # case, parentheses, spaces are read away
+    assert choose({"(a)", " b "}, {"a", "b"}, {}).status == "ok"
+    assert choose({"a", "z"}, {"a"}, {}).message == (
+        "unknown label(s) 'z'; the statements are labelled 'a', 'b', 'c'"
     )
     assert choose(None, {"a"}, {}).status == "wrong"
 

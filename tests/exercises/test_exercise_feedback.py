@@ -1,0 +1,78 @@
+"""Feedback that does not mislead: a non-finite reference matches only itself, choice labels are
+read leniently and never diagnosed when unknown, a diagnosis leaves the other wrong parts
+reported, labels are compared as whole numbers and float32 is named."""
+
+import numpy as np
+
+from emlib.exercises import get
+from emlib.exercises.compare import close, integers
+from emlib.exercises.spec import choice_labels
+
+
+def test_an_infinite_reference_matches_only_itself():
+    assert close()(12345.0, np.inf, {}).status == "wrong"
+    assert close()(np.inf, np.inf, {}).status == "ok"
+    assert close()(-np.inf, np.inf, {}).status == "wrong"
+    assert close()(np.array([1.0, 2.0]), np.array([1.0, np.nan]), {}).status == "wrong"
+
+
+def test_a_non_finite_variant_never_diagnoses_a_finite_answer():
+    ex = get("02.elbo-kl")
+    case = ex.public_cases[2]  # q has zeros: the reversed KL is infinite here
+    right = ex.expected(case)
+    verdict = ex.judge({"elbo": right["elbo"], "kl": 12345.0}, case)
+    assert verdict.status == "partial"
+    assert "swapped" not in verdict.message
+
+
+def test_choice_labels_are_normalised():
+    assert choice_labels({"A", "(c)", " d "}) == {"a", "c", "d"}
+    assert choice_labels("ac") is None
+    assert choice_labels(["a", 1]) == {"a", 1}
+
+
+def test_an_unknown_label_is_reported_not_diagnosed():
+    ex = get("02.em-statements")
+    verdict = ex.judge({"a", "z"}, {})
+    assert verdict.mistake is None
+    assert verdict.message.startswith("unknown label(s) 'z'")
+    upper = ex.judge({"A", "B", "D", "F"}, {})
+    assert upper.status == "ok"
+
+
+def test_a_choice_diagnosis_still_counts_the_other_statements():
+    verdict = get("02.em-statements").judge({"A", "D", "E"}, {})
+    assert verdict.mistake == "strict-increase"
+    assert verdict.message.endswith("In all, 3 of 6 statements classified correctly.")
+
+
+def test_a_diagnosis_leaves_the_other_wrong_keys_reported():
+    ex = get("06.restarts")
+    case = ex.public_cases[0]
+    right = ex.expected(case)
+    answer = {
+        "log_likelihoods": right["log_likelihoods"] + 1.0,
+        "best_seed": int(np.argmax(right["log_likelihoods"])),
+    }
+    verdict = ex.judge(answer, case)
+    assert verdict.mistake == "index-not-seed", verdict.message
+    assert "Besides, log_likelihoods: 6 of 6 entries" in verdict.message
+
+
+def test_labels_are_compared_as_whole_numbers():
+    cmp = integers()
+    assert cmp(np.array([0, 1, 1]), np.array([0, 1, 1]), {}).status == "ok"
+    assert cmp(np.array([0.0, 1.0, 1.0]), np.array([0, 1, 1]), {}).status == "ok"
+    assert cmp(np.array([0, 2, 1]), np.array([0, 1, 1]), {}).message == (
+        "1 of 3 labels differ (first at index 1)"
+    )
+    assert cmp(np.array([0.5, 1, 1]), np.array([0, 1, 1]), {}).message == (
+        "expected whole numbers (labels); got fractions or NaN"
+    )
+
+
+def test_a_float32_answer_is_named():
+    expected = np.float64(1.0) / 3.0
+    verdict = close(1e-9, 1e-9)(np.float32(expected), expected, {})
+    assert verdict.message.startswith("is right to about 7 significant digits only")
+    assert "float32" in verdict.message
