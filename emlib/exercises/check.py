@@ -9,6 +9,10 @@ as a verdict. Only a keyboard interrupt goes through. (One loop escapes the time
 3.10: a ``while True:`` whose body is a ``try`` statement, which CPython 3.10 runs without ever
 looking for a signal, so that not even the kernel's interrupt button stops it; 3.11 fixed it.)
 
+A function that uses one of the exercise's forbidden implementations (named in its code, or
+called during the cases: :mod:`.forbidden`, the grader's own detection) is told so on the first
+line and earns 0 points, as it would at grading.
+
 Display: in IPython / JupyterLab the result is displayed once, where ``check`` is called (HTML with
 a plain-text twin, so it renders in JupyterLab and on the static website alike), even when the call
 is not the last line of its cell; in a script it is printed. ``repr(result)`` is the same text.
@@ -29,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..grading.protocol import ERROR, NOT_ATTEMPTED, OK, PARTIAL, WRONG, is_unattempted
+from . import forbidden
 from .registry import get
 from .spec import Exercise, Verdict
 
@@ -180,10 +185,16 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _run_case(ex: Exercise, answer, inputs, deadline: float) -> Verdict:
+def _run_case(ex: Exercise, answer, inputs, deadline: float, called: set[str]) -> Verdict:
+    """One public case; the forbidden callables the student's code calls are added to ``called``
+    (the trace covers the student's call only, never the reference)."""
+    banned = ex.forbidden if ex.kind == "function" and not forbidden.course_answer(answer) else ()
     try:
-        with _time_limit(max(deadline - time.monotonic(), 1e-3)):
-            output = ex.run(answer, inputs)
+        with _time_limit(max(deadline - time.monotonic(), 1e-3)), forbidden.traced(banned) as hits:
+            try:
+                output = ex.run(answer, inputs)
+            finally:
+                called |= hits
     except NotImplementedError:
         return Verdict(0.0, NOT_ATTEMPTED, "not attempted yet")
     except _Timeout:
@@ -249,13 +260,14 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
     if ex.kind == "derivation":
         header += " (marked by hand)"
     n = len(ex.public_cases)
-    problem = _answer_problem(ex, answer)
+    problem, found = _answer_problem(ex, answer), []
     if problem is not None:
         verdicts = [problem] * n
         lines = [(problem.status, problem.message)]
     else:
         deadline = time.monotonic() + TIME_LIMIT
-        verdicts = [_run_case(ex, answer, case, deadline) for case in ex.public_cases]
+        called: set[str] = set()
+        verdicts = [_run_case(ex, answer, case, deadline, called) for case in ex.public_cases]
         if all(v.status == NOT_ATTEMPTED for v in verdicts):
             raiser = f"`{ex.name}` still raises NotImplementedError"
             lines = [(NOT_ATTEMPTED, f"not attempted yet: {raiser}")]
@@ -263,9 +275,13 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
             lines = [(verdicts[0].status, verdicts[0].message)]
         else:
             lines = [(v.status, f"case {i + 1}: {v.message}") for i, v in enumerate(verdicts)]
-    fractions = [v.fraction for v in verdicts]
+        found = forbidden.written(answer, ex.forbidden if ex.kind == "function" else ())
+        found += [f"calls {name}" for name in sorted(called) if not any(name in f for f in found)]
+        if found:  # the grader's rule, said now: 0 points however right the output
+            lines.insert(0, (WRONG, forbidden.message(ex.name, found)))
+    fractions = [0.0 if found else v.fraction for v in verdicts]
     n_passed = sum(v.status == "ok" for v in verdicts)
-    status = _overall({v.status for v in verdicts}, sum(fractions))
+    status = WRONG if found else _overall({v.status for v in verdicts}, sum(fractions))
     earned = round(ex.auto_points * sum(fractions) / n, 2)
     result = CheckResult(
         ex.id,

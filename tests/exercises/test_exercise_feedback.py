@@ -4,7 +4,7 @@ reported, labels are compared as whole numbers and float32 is named."""
 
 import numpy as np
 
-from emlib.exercises import get
+from emlib.exercises import check, get
 from emlib.exercises.compare import close, integers
 from emlib.exercises.spec import choice_labels
 
@@ -76,3 +76,41 @@ def test_a_float32_answer_is_named():
     verdict = close(1e-9, 1e-9)(np.float32(expected), expected, {})
     assert verdict.message.startswith("is right to about 7 significant digits only")
     assert "float32" in verdict.message
+
+
+# -- forbidden implementations, found by check as the grader finds them ----------------------
+
+FORBIDDEN_LINE = (
+    "that is the library's implementation of what the exercise asks you to write. The grader "
+    "gives 0 points to an answer that uses it; write it yourself."
+)
+
+
+def test_check_flags_a_forbidden_name_in_the_code():
+    from emlib import gmm
+
+    def e_step(X, pi, mu, Sigma):
+        return gmm.e_step(X, gmm.GMMParams(pi, mu, Sigma))[0]
+
+    result = check("03.e-step", e_step)
+    status, text = result.lines[0]
+    assert status == "wrong"
+    assert text == f"`e_step` uses emlib.gmm.e_step (line 2 of `e_step`): {FORBIDDEN_LINE}"
+    assert (result.status, result.earned) == ("wrong", 0.0)
+
+
+def test_check_flags_a_forbidden_call_made_during_the_cases():
+    import emlib.kmeans
+
+    def lloyd_step(X, mu):
+        return getattr(emlib.kmeans, "lloyd" + "_step")(X, mu)  # hidden from the reading
+
+    result = check("04.lloyd-step", lloyd_step)
+    assert result.lines[0][1].startswith("`lloyd_step` calls ")
+    assert "calls emlib.kmeans.lloyd_step" in result.lines[0][1]
+    assert result.earned == 0.0
+
+
+def test_the_reference_inside_check_is_never_taken_for_the_students_call():
+    result = check("03.e-step", get("03.e-step").model_answer())
+    assert result.status == "ok"
