@@ -193,6 +193,7 @@ def _run_case(ex: Exercise, answer, inputs, deadline: float, called: set[str]) -
         with _time_limit(max(deadline - time.monotonic(), 1e-3)), forbidden.traced(banned) as hits:
             try:
                 output = ex.run(answer, inputs)
+                seeding = ex.seeding_problem(answer, inputs, output) if ex.n_calls > 1 else ""
             finally:
                 called |= hits
     except NotImplementedError:
@@ -203,7 +204,7 @@ def _run_case(ex: Exercise, answer, inputs, deadline: float, called: set[str]) -
         raise
     except BaseException as exc:  # SystemExit too: the student's code must not end the kernel
         return Verdict(0.0, "error", f"raised {_describe(exc)}{_student_line(exc)}")
-    return ex.judge(output, inputs)
+    return Verdict.wrong(seeding) if seeding else ex.judge(output, inputs)
 
 
 def _answer_problem(ex: Exercise, answer) -> Verdict | None:

@@ -241,6 +241,19 @@ def _public_collapse() -> dict:
     }
 
 
+def _public_collapse_3d() -> dict:
+    """d = 3: the first eigenvalue np.linalg.eigvals lists, the diagonal and the determinant
+    each pick a different set of components from the smallest eigenvalue's."""
+    rng = np.random.default_rng(0)
+    eigenvalues = ([3.0, 1e-7, 2.0], [0.5, 1.5, 4.0], [2.0, 5.0, 1e-8], [1e-2, 1e-2, 1e-2])
+    return {"Sigma": np.array([_spd(rng, ev) for ev in eigenvalues]), "min_eigenvalue": 1e-4}
+
+
+def _by_first_eigvals(Sigma, min_eigenvalue) -> np.ndarray:
+    first = np.linalg.eigvals(np.asarray(Sigma, dtype=np.float64))[:, 0].real
+    return np.flatnonzero(first < min_eigenvalue)
+
+
 COLLAPSE = Exercise(
     id="06.collapse",
     title="Detect collapsing components",
@@ -249,7 +262,7 @@ COLLAPSE = Exercise(
     name="collapsing_components",
     signature="collapsing_components(Sigma, min_eigenvalue)",
     equation="6.3",
-    public_cases=(_public_collapse(),),
+    public_cases=(_public_collapse(), _public_collapse_3d()),
     generate=_generate_collapse,
     n_hidden=4,
     reference=_collapsing,
@@ -262,6 +275,14 @@ COLLAPSE = Exercise(
             "the thinnest direction.",
             "6.3",
             _by_diagonal,
+        ),
+        Mistake(
+            "eigvals-unsorted",
+            "the test reads the first eigenvalue np.linalg.eigvals returns, but eigvals lists "
+            "them in no particular order; take the smallest (np.linalg.eigvalsh sorts them in "
+            "ascending order, or use .min()).",
+            "6.3",
+            _by_first_eigvals,
         ),
         Mistake(
             "determinant",
@@ -305,12 +326,38 @@ def _restarts_first(X, n_components, seeds) -> dict:
 
 def _restarts_argmin(X, n_components, seeds) -> dict:
     lls = _compare_restarts(X, n_components, seeds)["log_likelihoods"]
-    return {"best_seed": int(np.ravel(seeds)[int(np.argmin(lls))])}
+    return {"log_likelihoods": lls, "best_seed": int(np.ravel(seeds)[int(np.argmin(lls))])}
 
 
 def _restarts_index(X, n_components, seeds) -> dict:
     lls = _compare_restarts(X, n_components, seeds)["log_likelihoods"]
-    return {"best_seed": int(np.argmax(lls))}
+    return {"log_likelihoods": lls, "best_seed": int(np.argmax(lls))}
+
+
+def _best_of_own(pick: Callable) -> Callable:
+    """``Mistake.matches``: best_seed is ``pick(seeds, the answer's own log-likelihoods)``, and
+    not the seed of their maximum (so that wrong log-likelihoods are never read as a wrong pick)."""
+
+    def matches(answer, inputs) -> bool:
+        try:
+            lls = np.asarray(answer["log_likelihoods"] if isinstance(answer, dict) else answer[0], float)
+            best = int(answer["best_seed"] if isinstance(answer, dict) else answer[1])
+        except (TypeError, ValueError, KeyError, IndexError):
+            return False
+        seeds = np.ravel(inputs["seeds"])
+        if lls.shape != seeds.shape or not np.isfinite(lls).all():
+            return False
+        return best == int(pick(seeds, lls)) and best != int(seeds[int(np.argmax(lls))])
+
+    return matches
+
+
+def _restarts_default_init(X, n_components, seeds) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", EmptyComponentWarning)
+        runs = [GaussianMixture(int(n_components), random_state=int(s)).fit(X) for s in np.ravel(seeds)]
+    return {"log_likelihoods": np.array([gm.log_likelihoods_[-1] for gm in runs])}
 
 
 def _overlapping(rng: np.random.Generator, K: int, n: int):
@@ -367,16 +414,27 @@ RESTARTS = Exercise(
             _restarts_first,
         ),
         Mistake(
+            "default-init",
+            "the runs start from GaussianMixture's default initialisation; the exercise compares "
+            'restarts from random samples, init="random_from_data", one run per seed.',
+            "3.3",
+            _restarts_default_init,
+        ),
+        Mistake(
             "argmin",
-            "best_seed is the run with the LOWEST log-likelihood; EM maximises it.",
+            "best_seed is the run with the LOWEST log-likelihood of your list; EM maximises it.",
             "3.3",
             _restarts_argmin,
+            matches=_best_of_own(lambda seeds, lls: seeds[int(np.argmin(lls))]),
+            explains=("best_seed",),
         ),
         Mistake(
             "index-not-seed",
             "best_seed is the position of the best run in seeds; return the seed itself, seeds[i].",
             "3.3",
             _restarts_index,
+            matches=_best_of_own(lambda seeds, lls: int(np.argmax(lls))),
+            explains=("best_seed",),
         ),
     ),
     forbidden=("sklearn.mixture.GaussianMixture",),

@@ -137,6 +137,8 @@ class Mistake:
         positional inputs) for a function exercise, with no argument for a value or choice
     matches : optional callable ``(answer, inputs) -> bool`` replacing the default test (the
         exercise's ``compare`` against the variant's output)
+    explains : for a dict answer diagnosed by ``matches``, the keys the mistake accounts for
+        (the other wrong keys are still reported); empty: all of them
     """
 
     slug: str
@@ -144,6 +146,7 @@ class Mistake:
     equation: str
     variant: Callable[..., Any]
     matches: Callable[[Any, Mapping[str, Any]], bool] | None = None
+    explains: tuple[str, ...] = ()
 
     def feedback(self) -> str:
         """The sentence shown to the student when this mistake is diagnosed."""
@@ -175,6 +178,13 @@ def equation_ref(equation: str) -> str:
         return f"eq. ({parts[0]}) of notebook {notebook}"
     sep = "-" if re.search(r"[-–]", equation) else ", "
     return f"eqs. {sep.join(f'({p})' for p in parts)} of notebook {notebook}"
+
+
+def _same_output(a, b) -> bool:
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except Exception:  # the student's objects may not compare
+        return False
 
 
 def _parameters(signature: str) -> tuple[str, ...]:
@@ -343,6 +353,30 @@ class Exercise:
             outputs.append(answer(*case.values()))
         return outputs
 
+    def seeding_problem(self, answer, inputs: Mapping[str, Any], outputs: list) -> str:
+        """For a distributional exercise, what is wrong with the use of the seed ("" if nothing).
+
+        ``outputs`` are :meth:`run`'s (seeds ``s, s + 1, ...``). The function is called once more
+        with the first seed and must return the same output (a draw from numpy's global state
+        does not); and different seeds must not all give one output (a seed that is ignored).
+        """
+        if self.n_calls < 2 or not outputs:
+            return ""
+        arg = self.seed_argument
+        again = answer(*copy.deepcopy(list(inputs.values())))
+        if not _same_output(again, outputs[0]):
+            return (
+                f"two calls with the same {arg} gave different results: draw every random "
+                f"number from rng = np.random.default_rng({arg}), never from np.random's "
+                f"global state, so that a seed reproduces its result"
+            )
+        if all(_same_output(o, outputs[0]) for o in outputs[1:]):
+            return (
+                f"{len(outputs)} calls with different {arg} all gave the same result: the "
+                f"function ignores {arg}; create rng = np.random.default_rng({arg}) from it"
+            )
+        return ""
+
     def expected(self, inputs: Mapping[str, Any]):
         """``reference(**inputs)`` on a copy of the inputs."""
         return self.reference(**copy.deepcopy(dict(inputs)))
@@ -392,7 +426,7 @@ class Exercise:
         explains (empty: the whole answer, or a ``matches`` test that does not say)."""
         try:
             if mistake.matches is not None:
-                return frozenset() if mistake.matches(output, inputs) else None
+                return frozenset(mistake.explains) if mistake.matches(output, inputs) else None
             wrong = (
                 self.run(mistake.variant, inputs) if self.kind == "function" else mistake.variant()
             )

@@ -114,3 +114,62 @@ def test_check_flags_a_forbidden_call_made_during_the_cases():
 def test_the_reference_inside_check_is_never_taken_for_the_students_call():
     result = check("03.e-step", get("03.e-step").model_answer())
     assert result.status == "ok"
+
+
+# -- no false pass ------------------------------------------------------------------------------
+
+
+def test_unsorted_eigvals_fail_a_public_case_of_06_collapse():
+    def collapsing_components(Sigma, min_eigenvalue):
+        return np.flatnonzero(np.linalg.eigvals(Sigma)[:, 0].real < min_eigenvalue)
+
+    result = check("06.collapse", collapsing_components)
+    assert result.status == "partial"
+    assert get("06.collapse").public_cases[1]["Sigma"].shape == (4, 3, 3)
+    assert "np.linalg.eigvals returns, but eigvals lists them in no particular order" in (
+        result.lines[1][1]
+    )
+
+
+def _d2_seeding(X, n_clusters, draw):
+    chosen = [int(draw(X.shape[0], None))]
+    while len(chosen) < n_clusters:
+        D2 = ((X[:, None] - X[chosen][None]) ** 2).sum(-1).min(1)
+        chosen.append(int(draw(X.shape[0], D2 / D2.sum())))
+    return X[chosen]
+
+
+def test_a_seeding_from_the_global_state_fails():
+    def kmeans_plusplus(X, n_clusters, random_state):
+        return _d2_seeding(X, n_clusters, lambda n, p: np.random.choice(n, p=p))  # noqa: NPY002
+
+    result = check("04.kmeans-plusplus", kmeans_plusplus)
+    assert result.status == "wrong"
+    assert result.lines[0][1] == (
+        "case 1: two calls with the same random_state gave different results: draw every random "
+        "number from rng = np.random.default_rng(random_state), never from np.random's global "
+        "state, so that a seed reproduces its result"
+    )
+
+
+def test_a_seeding_that_ignores_its_seed_fails():
+    def kmeans_plusplus(X, n_clusters, random_state):
+        rng = np.random.default_rng(0)
+        return _d2_seeding(X, n_clusters, lambda n, p: rng.choice(n, p=p))
+
+    result = check("04.kmeans-plusplus", kmeans_plusplus)
+    assert result.status == "wrong"
+    assert "calls with different random_state all gave the same result" in result.lines[0][1]
+
+
+def test_restarts_with_the_default_init_are_not_told_they_took_the_lowest():
+    from emlib.gmm import GaussianMixture
+
+    def compare_restarts(X, n_components, seeds):
+        fits = [GaussianMixture(n_components, random_state=int(s)).fit(X) for s in seeds]
+        lls = [gm.log_likelihoods_[-1] for gm in fits]
+        return lls, int(seeds[int(np.argmax(lls))])
+
+    message = check("06.restarts", compare_restarts).lines[0][1]
+    assert "LOWEST" not in message
+    assert message.startswith("Looks like the runs start from GaussianMixture's default")
