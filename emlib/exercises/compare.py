@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import permutations
 from typing import Any
 
 import numpy as np
 from scipy import stats
 from scipy.optimize import linear_sum_assignment
 
+from .relations import message as relation_message
+from .relations import relation
 from .spec import Verdict, choice_labels
 
 Comparator = Callable[[Any, Any, Mapping[str, Any]], Verdict]
@@ -143,6 +146,11 @@ def close(
                 "precision (float32); compute in float64, numpy's default (drop the "
                 "astype(np.float32) or dtype=np.float32)"
             )
+        if not e_odd.any():
+            tol = _tolerance(e, rtol, atol, sig_digits)
+            key = relation(a, e, lambda x, y: bool((np.abs(x - y) <= tol).all()), inputs)
+            if key is not None:
+                return Verdict(0.0, "wrong", relation_message(key), key)
         how = (
             f"to {sig_digits} significant digits"
             if sig_digits
@@ -254,9 +262,29 @@ def record(
         extra = sorted(set(ans) - set(fields), key=str)
         if extra:
             notes.append(f"unexpected key(s) {', '.join(map(repr, extra))} ignored")
+        if notes and _reordered(answer, exp, names, fields, inputs):
+            return Verdict(
+                0.0, "wrong", f"the parts are in the wrong order: return ({', '.join(names)})", "order"
+            )
         return Verdict.graded(earned / total if total else 1.0, "; ".join(notes) or "correct")
 
     return compare
+
+
+def _reordered(answer, exp: dict, names, fields, inputs) -> bool:
+    """A tuple answer whose parts, put in another order, are all right."""
+    if not isinstance(answer, (tuple, list)) or len(answer) != len(names) or len(exp) != len(names):
+        return False
+    for order in permutations(range(len(names))):
+        if order == tuple(range(len(names))):
+            continue
+        parts = dict(zip(names, (answer[i] for i in order), strict=True))
+        try:
+            if all(fields[k](parts[k], exp[k], inputs).status == "ok" for k in names):
+                return True
+        except Exception:  # a part of the wrong kind for another field's comparator
+            continue
+    return False
 
 
 def _relabel(ans: dict, exp: dict, component_axes: Mapping[str, int]) -> dict:
