@@ -167,8 +167,12 @@ def close(
     return compare
 
 
-def whole_number() -> Comparator:
-    """An integer count or dimension, equal to the reference exactly (``1e5`` counts as 100000)."""
+def whole_number(*, index_based: bool = False) -> Comparator:
+    """An integer count or dimension, equal to the reference exactly (``1e5`` counts as 100000).
+
+    ``index_based``: the number comes from an index (K = argmin + 1), so an answer off by one is
+    told that Python counts from 0.
+    """
 
     def compare(answer, expected, inputs=None) -> Verdict:
         if answer is Ellipsis:
@@ -176,7 +180,12 @@ def whole_number() -> Comparator:
         ok_type = isinstance(answer, (int, float, np.integer, np.floating))
         if isinstance(answer, bool) or not ok_type or not float(answer).is_integer():
             return Verdict.wrong(f"expected a whole number; got {answer!r}")
-        return Verdict.ok() if int(answer) == int(expected) else Verdict.wrong("is not right")
+        if int(answer) == int(expected):
+            return Verdict.ok()
+        if index_based and abs(int(answer) - int(expected)) == 1:
+            key = "plus-one" if int(answer) > int(expected) else "minus-one"
+            return Verdict(0.0, "wrong", relation_message(key), key)
+        return Verdict.wrong("is not right")
 
     return compare
 
@@ -200,6 +209,10 @@ def integers(what: str = "labels") -> Comparator:
         off = a != e
         if not off.any():
             return Verdict.ok()
+        same = lambda x, y: bool(np.array_equal(x, y))  # noqa: E731
+        key = relation(a, e.astype(np.float64), same, inputs, integer=True)
+        if key is not None:
+            return Verdict(0.0, "wrong", relation_message(key), key)
         first = tuple(int(i) for i in np.argwhere(off)[0])
         at = f"index {first[0]}" if len(first) == 1 else f"index {first}"
         return Verdict.wrong(f"{int(off.sum())} of {off.size} {what} differ (first at {at})")

@@ -92,6 +92,12 @@ JENSEN_GAP = Exercise(
             _unweighted,
         ),
         Mistake(
+            "no-second-term",
+            "this is ln E[X] alone: the gap subtracts E[ln X] = sum_i w_i ln x_i from it.",
+            "1.4",
+            lambda weights, points: float(np.log(np.asarray(weights) @ np.asarray(points))),
+        ),
+        Mistake(
             "log10",
             "the logarithm is base 10 (np.log10); the course's ln is the natural logarithm, "
             "np.log.",

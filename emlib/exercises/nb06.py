@@ -85,6 +85,21 @@ def _bic_k_weights(X, k_max, random_state) -> dict:
     return {"bics": bics}
 
 
+def _bic_without_2(X, k_max, random_state) -> dict:
+    return _criterion(X, k_max, random_state, lambda p, n: p * np.log(n), scale=2.0)
+
+
+def _bic_log10(X, k_max, random_state) -> dict:
+    return _criterion(X, k_max, random_state, lambda p, n: p * np.log10(n))
+
+
+def _bic_d_squared(X, k_max, random_state) -> dict:
+    right = _choose_k_bic(X, k_max, random_state)
+    n, d = np.shape(X)
+    K = np.arange(1, int(k_max) + 1)
+    return {"bics": right["bics"] + K * d * (d - 1) / 2 * np.log(n)}
+
+
 def _well_separated(rng: np.random.Generator, K: int, n: int):
     angles = rng.uniform(0, 2 * np.pi) + 2 * np.pi * np.arange(K) / max(K, 1)
     mu = 6.0 * np.column_stack([np.cos(angles), np.sin(angles)]) * (K > 1)
@@ -116,7 +131,9 @@ CHOOSE_K_BIC = Exercise(
     generate=_generate_bic,
     n_hidden=2,
     reference=_choose_k_bic,
-    compare=record({"K": whole_number(), "bics": close(1e-6, 1e-6)}, weights={"K": 2.0}),
+    compare=record(
+        {"K": whole_number(index_based=True), "bics": close(1e-6, 1e-6)}, weights={"K": 2.0}
+    ),
     mistakes=(
         Mistake(
             "aic",
@@ -137,6 +154,25 @@ CHOOSE_K_BIC = Exercise(
             "is better.",
             "6.1",
             _bic_argmax,
+        ),
+        Mistake(
+            "without-2",
+            "the criterion is -ln p(X | theta) + p ln n: BIC doubles the log-likelihood, "
+            "-2 ln p(X | theta) + p ln n.",
+            "6.1",
+            _bic_without_2,
+        ),
+        Mistake(
+            "log10-penalty",
+            "the penalty uses log10 n; BIC charges the natural logarithm, p ln n.",
+            "6.1",
+            _bic_log10,
+        ),
+        Mistake(
+            "d-squared",
+            "each covariance was counted as d^2 parameters; it is symmetric, d(d + 1)/2.",
+            "6.1",
+            _bic_d_squared,
         ),
         Mistake(
             "k-weights",
@@ -195,6 +231,14 @@ def _by_diagonal(Sigma, min_eigenvalue) -> np.ndarray:
     return np.flatnonzero(diag.min(axis=1) < min_eigenvalue)
 
 
+def _by_largest(Sigma, min_eigenvalue) -> np.ndarray:
+    return np.flatnonzero(np.linalg.eigvalsh(np.asarray(Sigma, dtype=np.float64))[:, -1] < min_eigenvalue)
+
+
+def _by_trace(Sigma, min_eigenvalue) -> np.ndarray:
+    return np.flatnonzero(np.trace(np.asarray(Sigma, dtype=np.float64), axis1=1, axis2=2) < min_eigenvalue)
+
+
 def _by_determinant(Sigma, min_eigenvalue) -> np.ndarray:
     return np.flatnonzero(np.linalg.det(np.asarray(Sigma, dtype=np.float64)) < min_eigenvalue)
 
@@ -235,6 +279,8 @@ def _public_collapse() -> dict:
                 (needle + needle.T) / 2,
                 np.diag([2e-3, 2e-3]),
                 np.diag([1e-8, 2e-8]),
+                np.diag([1e-5, 1.0]),  # thin along an axis: small diagonal, large trace
+                np.diag([6e-5, 6e-5]),  # a point: both eigenvalues small, their sum not
             ]
         ),
         "min_eigenvalue": 1e-4,
@@ -246,7 +292,8 @@ def _public_collapse_3d() -> dict:
     each pick a different set of components from the smallest eigenvalue's."""
     rng = np.random.default_rng(0)
     eigenvalues = ([3.0, 1e-7, 2.0], [0.5, 1.5, 4.0], [2.0, 5.0, 1e-8], [1e-2, 1e-2, 1e-2])
-    return {"Sigma": np.array([_spd(rng, ev) for ev in eigenvalues]), "min_eigenvalue": 1e-4}
+    Sigma = [_spd(rng, ev) for ev in eigenvalues] + [np.diag([1e-5, 1.0, 1.0]), 5e-5 * np.eye(3)]
+    return {"Sigma": np.array(Sigma), "min_eigenvalue": 1e-4}
 
 
 def _by_first_eigvals(Sigma, min_eigenvalue) -> np.ndarray:
@@ -283,6 +330,20 @@ COLLAPSE = Exercise(
             "ascending order, or use .min()).",
             "6.3",
             _by_first_eigvals,
+        ),
+        Mistake(
+            "largest",
+            "the test looks at the LARGEST eigenvalue (eigvalsh sorts them in ascending "
+            "order, so [:, -1] is the largest); a collapse is one small eigenvalue, [:, 0].",
+            "6.3",
+            _by_largest,
+        ),
+        Mistake(
+            "trace",
+            "the test uses the trace, the sum of the eigenvalues: one direction can collapse "
+            "while the others keep the sum large. Use the smallest eigenvalue.",
+            "6.3",
+            _by_trace,
         ),
         Mistake(
             "determinant",

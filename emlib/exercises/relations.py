@@ -36,6 +36,17 @@ MESSAGES = {
                "asked, or a square too many"),
     "transposed": ("the reference transposed", "rows and columns are swapped: check the "
                    "axes against the shapes in the docstring"),
+    "deviance": ("-2 times the reference", "that is -2 ln p (the deviance of BIC and AIC); "
+                 "the quantity itself is asked"),
+    "percent": ("100 times the reference", "a percentage where a fraction in [0, 1] is asked"),
+    "complement": ("1 minus the reference", "the complementary probability (the other "
+                   "cluster, or the error rate for the accuracy)"),
+    "log": ("the logarithm of the reference", "return the probabilities themselves, not "
+            "their logarithm"),
+    "plus-one": ("one more than the reference", "Python counts from 0: an index from "
+                 "argmin/argmax needs no + 1"),
+    "minus-one": ("one less than the reference", "argmin/argmax give an index from 0; a "
+                  "count such as K = 1, 2, ... is that index + 1"),
 }
 
 
@@ -46,6 +57,10 @@ def _sizes(inputs: Mapping[str, Any] | None) -> tuple[int | None, int | None]:
         if len(shape) == 2:
             return shape[0], shape[1]
     return None, None
+
+
+#: Relations of whole numbers (indices, counts), never said of a real number.
+INTEGER_KEYS = ("plus-one", "minus-one")
 
 
 def _maps(inputs) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
@@ -59,6 +74,12 @@ def _maps(inputs) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
         "sqrt": lambda e: np.sqrt(e),
         "square": lambda e: e**2,
         "transposed": lambda e: np.swapaxes(e, -1, -2),
+        "deviance": lambda e: -2.0 * e,
+        "percent": lambda e: 100.0 * e,
+        "complement": lambda e: 1.0 - e,
+        "log": lambda e: np.log(e),
+        "plus-one": lambda e: e + 1.0,
+        "minus-one": lambda e: e - 1.0,
     }
     if n and n > 2:
         maps["times-n"] = lambda e: n * e
@@ -69,16 +90,22 @@ def _maps(inputs) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
     return maps
 
 
-def relation(a: np.ndarray, e: np.ndarray, close_enough, inputs=None) -> str | None:
+def relation(
+    a: np.ndarray, e: np.ndarray, close_enough, inputs=None, *, integer: bool = False
+) -> str | None:
     """The key of :data:`MESSAGES` that maps ``e`` onto ``a``, or None.
 
     ``close_enough(a, image)`` is the comparator's own test; a relation that leaves the
     reference unchanged at these values (all zeros, all ones for a square) names nothing.
+    ``integer``: only the relations of whole numbers (:data:`INTEGER_KEYS`); otherwise only
+    the others.
     """
-    if not np.isfinite(e).all() or not np.any(e):
+    if not np.isfinite(e).all():
         return None
     with np.errstate(all="ignore"):
         for key, f in _maps(inputs).items():
+            if (key in INTEGER_KEYS) != integer:
+                continue
             if key == "transposed" and (e.ndim < 2 or e.shape[-1] != e.shape[-2]):
                 continue
             image = f(e)

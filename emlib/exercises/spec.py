@@ -426,7 +426,13 @@ class Exercise:
         explains (empty: the whole answer, or a ``matches`` test that does not say)."""
         try:
             if mistake.matches is not None:
-                return frozenset(mistake.explains) if mistake.matches(output, inputs) else None
+                if not mistake.matches(output, inputs):
+                    return None
+                keys = frozenset(mistake.explains)
+                if keys and isinstance(expected, Mapping):  # only a part that is in fact wrong
+                    if all(self.compare(output, {k: expected[k]}, inputs).status == "ok" for k in keys):
+                        return None
+                return keys
             wrong = (
                 self.run(mistake.variant, inputs) if self.kind == "function" else mistake.variant()
             )

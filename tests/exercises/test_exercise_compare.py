@@ -64,7 +64,7 @@ def test_record_takes_dicts_tuples_and_objects_and_relabels_consistently():
     inconsistent = {"pi": np.array([0.25, 0.75]), "mu": np.array([[5.0], [0.0]])}
     v = cmp(inconsistent, expected, {})
     assert (v.status, v.fraction) == ("partial", 0.5)
-    assert v.message.startswith("pi: 2 of 2 entries are not equal")
+    assert v.message.startswith("pi: is 1 minus the reference: the complementary probability")
 
     class Params:
         pi = np.array([0.75, 0.25])
