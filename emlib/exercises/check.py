@@ -207,6 +207,11 @@ def _run_case(ex: Exercise, answer, inputs, deadline: float, called: set[str]) -
     return Verdict.wrong(seeding) if seeding else ex.judge(output, inputs)
 
 
+def _case_label(ex: Exercise, index: int) -> str:
+    name = ex.case_name(index)
+    return f"case {index + 1} ({name})" if name else f"case {index + 1}"
+
+
 def _answer_problem(ex: Exercise, answer) -> Verdict | None:
     """A verdict for the whole answer when no case can run (placeholder, not a function)."""
     if is_unattempted(answer):
@@ -275,7 +280,7 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
         elif n == 1:
             lines = [(verdicts[0].status, verdicts[0].message)]
         else:
-            lines = [(v.status, f"case {i + 1}: {v.message}") for i, v in enumerate(verdicts)]
+            lines = [(v.status, f"{_case_label(ex, i)}: {v.message}") for i, v in enumerate(verdicts)]
         found = forbidden.written(answer, ex.forbidden if ex.kind == "function" else ())
         found += [f"calls {name}" for name in sorted(called) if not any(name in f for f in found)]
         if found:  # the grader's rule, said now: 0 points however right the output

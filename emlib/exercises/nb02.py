@@ -160,6 +160,7 @@ ELBO_KL = Exercise(
         {"q": np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]), "log_joint": _LJ3},
         {"q": np.array([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]]), "log_joint": _LJ4},
     ),
+    case_names=("n = 3, K = 2", "q the posterior, K = 3", "q with zeros", "ln p(x, z) near -800"),
     generate=_generate_elbo_kl,
     n_hidden=8,
     mistakes=(
@@ -290,6 +291,7 @@ E_STEP_KL = Exercise(
         {"log_joint": _LJ2},
         {"log_joint": np.array([[-1000.0, -1001.0], [-2.0, -3.0], [-0.5, -0.5]])},
     ),
+    case_names=("n = 3, K = 2", "n = 4, K = 3", "a row near -1000"),
     generate=_generate_q,
     n_hidden=8,
     mistakes=(

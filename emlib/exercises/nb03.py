@@ -352,6 +352,7 @@ E_STEP = Exercise(
             "Sigma": np.array([[[1.0]], [[0.25]]]),
         },
     ),
+    case_names=("n = 5, d = 2, K = 2", "n = 6, d = 2, K = 3", "a far point", "d = 1"),
     generate=_generate_e_step,
     n_hidden=8,
     mistakes=(

@@ -180,6 +180,35 @@ def equation_ref(equation: str) -> str:
     return f"eqs. {sep.join(f'({p})' for p in parts)} of notebook {notebook}"
 
 
+#: Which sizes an input's axes give, by the notebooks' names for them.
+_AXES = {
+    "X": ("n", "d"), "x": ("n",), "q": ("n", "K"), "resp": ("n", "K"), "log_joint": ("n", "K"),
+    "pi": ("K",), "mu": ("K", "d"), "Sigma": ("K", "d", "d"), "theta": ("K", "d"),
+    "points": ("m",), "train_clusters": ("n",),
+}
+_SIZES = {"K": "K", "d": "d", "n_clusters": "K", "n_components": "K", "k_max": "K max"}
+
+
+def describe_case(inputs: Mapping[str, Any]) -> str:
+    """A short name for a case from its inputs: ``"spherical, n = 6, d = 2, K = 2"``."""
+    words = [v for v in inputs.values() if isinstance(v, str)]
+    sizes: dict[str, int] = {}
+    for name, value in inputs.items():
+        if name in _SIZES and isinstance(value, (int, np.integer)):
+            sizes.setdefault(_SIZES[name], int(value))
+        if name in ("a", "b") and isinstance(value, (int, float)):
+            sizes[name] = value
+        shape = np.shape(value) if isinstance(value, np.ndarray) else ()
+        for axis, size in zip(_AXES.get(name, ()), shape, strict=False):
+            sizes.setdefault(axis, int(size))
+    order = ("n", "m", "d", "K", "K max", "a", "b")
+    words += [f"{k} = {sizes[k]:g}" for k in order if k in sizes]
+    return ", ".join(words)
+
+
+_REPEATS = 20  # seeds called twice by Exercise.seeding_problem
+
+
 def _same_output(a, b) -> bool:
     try:
         return bool(np.array_equal(np.asarray(a), np.asarray(b)))
@@ -217,6 +246,8 @@ class Exercise:
     forbidden : dotted names a function answer must not call, e.g. "emlib.gmm.e_step"
     choices : for choice exercises, label -> statement
     n_calls, seed_argument : for distributional exercises (see the module docstring)
+    case_names : a short name per public case ("spherical, K = 3"); default: one read from
+        the inputs' sizes (:func:`describe_case`)
     solution : a correct answer in the student's form (a function with the signature), for the
         tests; default: the reference itself (a distributional exercise, whose reference is a
         distribution rather than an output, needs one for ``model_answer``)
@@ -240,6 +271,7 @@ class Exercise:
     n_calls: int = 1
     seed_argument: str | None = None
     solution: Callable[..., Any] | None = None
+    case_names: tuple[str, ...] = ()
 
     def __post_init__(self):
         where = f"Exercise {self.id!r}"
@@ -273,6 +305,10 @@ class Exercise:
             raise ValueError(
                 f"{where}: a {self.kind} exercise has public_cases=({{}},) and no generate."
             )
+        object.__setattr__(self, "case_names", tuple(self.case_names))
+        if self.case_names and len(self.case_names) != len(self.public_cases):
+            raise ValueError(f"{where}: case_names names {len(self.case_names)} cases; there are "
+                             f"{len(self.public_cases)} public cases.")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"{where}: a choice exercise lists its statements in choices.")
         if self.n_calls > 1 and self.seed_argument not in self.parameters:
@@ -318,6 +354,12 @@ class Exercise:
         return answer
 
     # -- cases ---------------------------------------------------------------------------
+    def case_name(self, index: int) -> str:
+        """The short name of public case ``index``, shown by ``check``."""
+        if index < len(self.case_names):
+            return self.case_names[index]
+        return describe_case(self.public_cases[index])
+
     def hidden_cases(self, seed: int, n: int | None = None) -> tuple[dict, ...]:
         """``n`` (default ``n_hidden``) input dicts for the grader, deterministic in ``seed``."""
         n = self.n_hidden if n is None else n
@@ -356,15 +398,22 @@ class Exercise:
     def seeding_problem(self, answer, inputs: Mapping[str, Any], outputs: list) -> str:
         """For a distributional exercise, what is wrong with the use of the seed ("" if nothing).
 
-        ``outputs`` are :meth:`run`'s (seeds ``s, s + 1, ...``). The function is called once more
-        with the first seed and must return the same output (a draw from numpy's global state
+        ``outputs`` are :meth:`run`'s (seeds ``s, s + 1, ...``). The function is called again
+        with the first ``_REPEATS`` seeds and must return the same outputs (a draw from numpy's global state
         does not); and different seeds must not all give one output (a seed that is ignored).
         """
         if self.n_calls < 2 or not outputs:
             return ""
         arg = self.seed_argument
-        again = answer(*copy.deepcopy(list(inputs.values())))
-        if not _same_output(again, outputs[0]):
+        # Repeat the first few seeds: one repeat alone may coincide by chance.
+        for j in range(min(len(outputs), _REPEATS)):
+            case = copy.deepcopy(dict(inputs))
+            case[arg] = inputs[arg] + j
+            if not _same_output(answer(*case.values()), outputs[j]):
+                break
+        else:
+            j = None
+        if j is not None:
             return (
                 f"two calls with the same {arg} gave different results: draw every random "
                 f"number from rng = np.random.default_rng({arg}), never from np.random's "

@@ -70,6 +70,7 @@ TEST_RESP = Exercise(
     signature="responsibilities(x, pi, mu, sigma2)",
     equation="3.4",
     public_cases=(FIVE, FAR),
+    case_names=("five points", "a far point"),
     generate=generate,
     n_hidden=4,
     reference=reference,

@@ -146,7 +146,7 @@ def test_a_seeding_from_the_global_state_fails():
     result = check("04.kmeans-plusplus", kmeans_plusplus)
     assert result.status == "wrong"
     assert result.lines[0][1] == (
-        "case 1: two calls with the same random_state gave different results: draw every random "
+        "case 1 (n = 7, d = 2, K = 2): two calls with the same random_state gave different results: draw every random "
         "number from rng = np.random.default_rng(random_state), never from np.random's global "
         "state, so that a seed reproduces its result"
     )
@@ -173,3 +173,80 @@ def test_restarts_with_the_default_init_are_not_told_they_took_the_lowest():
     message = check("06.restarts", compare_restarts).lines[0][1]
     assert "LOWEST" not in message
     assert message.startswith("Looks like the runs start from GaussianMixture's default")
+
+
+# -- the messages that misled, pinned ---------------------------------------------------------------
+
+
+def _lse(a):
+    m = a.max(axis=1, keepdims=True)
+    return m + np.log(np.exp(a - m).sum(axis=1, keepdims=True))
+
+
+def _xlogx(q):
+    return np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)
+
+
+def _elbo(q, lj):
+    return float((q * lj).sum() - _xlogx(q).sum())
+
+
+def _kl(q, lj):
+    return float(_xlogx(q).sum() - (q * (lj - _lse(lj))).sum())
+
+
+def test_elbo_kl_returned_swapped_is_told_the_order():
+    def elbo_kl(q, log_joint):
+        return _kl(q, log_joint), _elbo(q, log_joint)
+
+    result = check("02.elbo-kl", elbo_kl)
+    assert result.lines[0] == (
+        "wrong", "case 1 (n = 3, K = 2): the parts are in the wrong order: return (elbo, kl)"
+    )
+    assert all("swapped" not in text for _, text in result.lines)
+
+
+def test_elbo_kl_with_the_entropy_sign_flipped_is_told_so():
+    def elbo_kl(q, log_joint):
+        return float((q * log_joint).sum() + _xlogx(q).sum()), _kl(q, log_joint)
+
+    text = check("02.elbo-kl", elbo_kl).lines[0][1]
+    assert text == (
+        "case 1 (n = 3, K = 2): Looks like L adds sum q ln q instead of subtracting it: L = sum "
+        "q ln p(x, z) - sum q ln q, the entropy of q entering with a plus sign. See eq. (2.2) of "
+        "notebook 02."
+    )
+
+
+def test_elbo_kl_divided_by_n_is_told_so():
+    def elbo_kl(q, log_joint):
+        n = len(q)
+        return _elbo(q, log_joint) / n, _kl(q, log_joint) / n
+
+    text = check("02.elbo-kl", elbo_kl).lines[0][1]
+    assert text == (
+        "case 1 (n = 3, K = 2): elbo: is the reference divided by n (n, the number of samples): "
+        "a mean where the equation has a sum: do not divide by n; kl: is the reference divided "
+        "by n (n, the number of samples): a mean where the equation has a sum: do not divide by n"
+    )
+
+
+def test_choice_answers_in_capitals_or_parentheses_are_read_as_labels():
+    assert check("02.em-statements", {"(a)", "B", " d", "f "}).status == "ok"
+    one = check("02.em-statements", {"A"}).lines[0][1]
+    assert one.startswith("Looks like (d) was left out")
+    assert one.endswith("In all, 3 of 6 statements classified correctly.")
+    unknown = check("02.em-statements", {"a", "g"}).lines[0][1]
+    assert unknown == (
+        "unknown label(s) 'g'; the statements are labelled 'a', 'b', 'c', 'd', 'e', 'f'"
+    )
+
+
+def test_cases_have_short_names():
+    assert [get("03.m-step").case_name(i) for i in range(3)] == [
+        "full, n = 6, d = 2, K = 2",
+        "spherical, n = 5, d = 3, K = 2",
+        "diag, n = 5, d = 2, K = 3",
+    ]
+    assert get("05.bernoulli-m-step").case_name(1) == "n = 6, d = 3, K = 2, a = 2, b = 3"
+    assert get("02.elbo-kl").case_name(2) == "q with zeros"
