@@ -3,9 +3,10 @@ read leniently and never diagnosed when unknown, a diagnosis leaves the other wr
 reported, labels are compared as whole numbers and float32 is named."""
 
 import numpy as np
+import pytest
 
 from emlib.exercises import check, get
-from emlib.exercises.compare import close, integers
+from emlib.exercises.compare import close, integers, whole_number
 from emlib.exercises.spec import choice_labels
 
 
@@ -250,3 +251,57 @@ def test_cases_have_short_names():
     ]
     assert get("05.bernoulli-m-step").case_name(1) == "n = 6, d = 3, K = 2, a = 2, b = 3"
     assert get("02.elbo-kl").case_name(2) == "q with zeros"
+
+
+# -- relations: each message pinned --------------------------------------------------------------
+
+RELATION_CASES = [
+    ("sign", lambda e: -e, "is minus the reference: check the sign, e.g. the order of a subtraction"),
+    ("twice", lambda e: 2 * e, "is twice the reference: a factor 2 too many (e.g. -2 ln p where "
+     "ln p is asked)"),
+    ("half", lambda e: e / 2, "is half the reference: a factor 2 is missing (e.g. the 2 of -2 ln p, "
+     "or a 1/2 applied twice)"),
+    ("times-n", lambda e: 5 * e, "is n times the reference (n, the number of samples): a sum where "
+     "the equation has a mean, or a division by n forgotten"),
+    ("over-n", lambda e: e / 5, "is the reference divided by n (n, the number of samples): a mean "
+     "where the equation has a sum: do not divide by n"),
+    ("times-d", lambda e: 3 * e, "is d times the reference (d, the dimension): a sum over the d "
+     "coordinates where the equation has a mean"),
+    ("over-d", lambda e: e / 3, "is the reference divided by d (d, the dimension): a division by d "
+     "too many"),
+    ("log10", lambda e: e / np.log(10), "is in base-10 logarithms: use the natural logarithm, np.log"),
+    ("log2", lambda e: e / np.log(2), "is in base-2 logarithms: use the natural logarithm, np.log"),
+    ("sqrt", np.sqrt, "is the square root of the reference: a standard deviation where a variance "
+     "is asked, or an np.sqrt too many"),
+    ("square", np.square, "is the square of the reference: a variance where a standard deviation "
+     "is asked, or a square too many"),
+    ("deviance", lambda e: -2 * e, "is -2 times the reference: that is -2 ln p (the deviance of BIC "
+     "and AIC); the quantity itself is asked"),
+    ("percent", lambda e: 100 * e, "is 100 times the reference: a percentage where a fraction in "
+     "[0, 1] is asked"),
+    ("complement", lambda e: 1 - e, "is 1 minus the reference: the complementary probability (the "
+     "other cluster, or the error rate for the accuracy)"),
+    ("log", np.log, "is the logarithm of the reference: return the probabilities themselves, not "
+     "their logarithm"),
+]
+
+
+@pytest.mark.parametrize(("key", "change", "text"), RELATION_CASES, ids=[c[0] for c in RELATION_CASES])
+def test_each_relation_is_named_with_its_message(key, change, text):
+    inputs = {"X": np.zeros((5, 3))}  # n = 5, d = 3
+    expected = np.array([[0.2, 0.3], [0.7, 0.45]])
+    verdict = close(1e-9, 1e-12)(change(expected), expected, inputs)
+    assert (verdict.mistake, verdict.message) == (key, text)
+
+
+def test_off_by_one_is_named_for_indices_only():
+    assert integers()(np.array([1, 2, 2]), np.array([0, 1, 1]), {}).message == (
+        "is one more than the reference: Python counts from 0: an index from argmin/argmax needs "
+        "no + 1"
+    )
+    assert whole_number(index_based=True)(2, 3, {}).message == (
+        "is one less than the reference: argmin/argmax give an index from 0; a count such as "
+        "K = 1, 2, ... is that index + 1"
+    )
+    assert whole_number()(9, 10, {}).message == "is not right"
+    assert close()(np.array([1.5, 2.0]), np.array([0.5, 1.0]), {}).mistake is None
