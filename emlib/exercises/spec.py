@@ -210,10 +210,15 @@ _REPEATS = 20  # seeds called twice by Exercise.seeding_problem
 
 
 def _same_output(a, b) -> bool:
+    """Equal outputs, part by part for tuples; True when they cannot be compared (the
+    comparator, not the seed check, then says what is wrong with them)."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and len(a) == len(b):
+        if not all(np.ndim(x) == 0 for x in (*a, *b)):
+            return all(_same_output(x, y) for x, y in zip(a, b, strict=True))
     try:
         return bool(np.array_equal(np.asarray(a), np.asarray(b)))
     except Exception:  # the student's objects may not compare
-        return False
+        return True
 
 
 def _parameters(signature: str) -> tuple[str, ...]:

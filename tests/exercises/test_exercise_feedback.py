@@ -305,3 +305,13 @@ def test_off_by_one_is_named_for_indices_only():
     )
     assert whole_number()(9, 10, {}).message == "is not right"
     assert close()(np.array([1.5, 2.0]), np.array([0.5, 1.0]), {}).mistake is None
+
+
+def test_a_seeding_that_returns_a_tuple_is_told_the_shape_not_the_seed():
+    def kmeans_plusplus(X, n_clusters, random_state):
+        rng = np.random.default_rng(random_state)
+        centres = _d2_seeding(X, n_clusters, lambda n, p: rng.choice(n, p=p))
+        return centres, np.arange(n_clusters)
+
+    text = check("04.kmeans-plusplus", kmeans_plusplus).lines[0][1]
+    assert text.endswith("(if you return (centres, indices), return only centres)")
