@@ -29,8 +29,13 @@ is not correct, each :class:`Mistake` is tried: its ``variant`` behaves like a s
 that mistake (same call as the student's function; no argument for a value or choice), and when
 the output matches the variant (``Mistake.matches`` if given, else the exercise's ``compare``
 against the variant's output; for dict outputs only on the keys the variant gets wrong), the
-verdict names the mistake and the equation. Messages never contain expected values, public or
-hidden: comparators say *where* an answer is wrong, not what the right number is.
+verdict names the mistake and the equation; the parts of a dict answer that no diagnosed mistake
+explains are still reported after it ("Besides, ..."). A variant that is infinite or NaN where the
+reference is finite matches only the same non-finite values. A choice answer is read by
+:func:`choice_labels` (``"A"``, ``"(a)"`` are ``"a"``) and diagnosed only when every label is
+known. When no mistake matches, the comparator may still name a simple relation to the reference
+(:mod:`.relations`: a sign, a factor, a log base, a transpose). Messages never contain expected
+values, public or hidden: comparators say *where* an answer is wrong, not what the right number is.
 
 Distributional exercises (e.g. k-means++ seeding) set ``n_calls > 1`` and ``seed_argument``: the
 function is called ``n_calls`` times with ``inputs[seed_argument] + j`` for j = 0..n_calls-1, and
