@@ -35,7 +35,7 @@ from pathlib import Path
 from ..grading.protocol import ERROR, NOT_ATTEMPTED, OK, PARTIAL, WRONG, is_unattempted
 from . import forbidden
 from .registry import get
-from .spec import Exercise, Verdict
+from .spec import Exercise, Verdict, choice_labels
 
 TIME_LIMIT = 10.0  # seconds for all public cases of one check
 _SYMBOL = {OK: "✓", PARTIAL: "~", WRONG: "✗", ERROR: "✗", NOT_ATTEMPTED: "·"}
@@ -73,6 +73,7 @@ class CheckResult:
     earned, points : the points the public cases are worth for this answer, and the exercise's
     status : "ok" (every case passed), "partial", "wrong", "not-attempted" or "error"
     manual : True for a derivation, whose points are given by hand
+    withheld : True for a well-formed, not yet right choice answer (see :func:`_withhold`)
     """
 
     exercise_id: str
@@ -84,6 +85,7 @@ class CheckResult:
     points: float
     status: str
     manual: bool = False
+    withheld: bool = False
     _shown_at: int | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -94,6 +96,8 @@ class CheckResult:
         passed = f"{self.n_passed}/{self.n_cases} public case{s} passed"
         if self.manual:
             return f"{passed}; the derivation itself is marked by hand."
+        if self.withheld:
+            return f"{passed}; the points, per statement, are counted at grading."
         return f"{passed}: {self.earned:g} of {self.points:g} points on these cases."
 
     def __repr__(self) -> str:
@@ -227,6 +231,24 @@ def _answer_problem(ex: Exercise, answer) -> Verdict | None:
     return None
 
 
+def _withhold(ex: Exercise, answer, verdict: Verdict) -> Verdict | None:
+    """A choice answer that is well formed but not right: only "not yet", never which statement.
+
+    Any answer-dependent detail (a statement named, a count of right ones, a partial score) can
+    be turned into the graded answer by changing one statement at a time; "right or not yet"
+    leaves 2^n - 1 answers to try. The grader's feedback, after grading, names the mistakes.
+    """
+    labels = choice_labels(answer)
+    if ex.kind != "choice" or verdict.status == OK or labels is None or not labels <= set(ex.choices):
+        return None
+    return Verdict.wrong(
+        f"not yet: at least one statement is classified the wrong way. Reread "
+        f"{ex.equation_ref}. For true-or-false statements check says only right or not yet, "
+        f"so that it cannot be used to find the answer one statement at a time; the grader "
+        f"gives 1/{len(ex.choices)} of the points for each statement classified right."
+    )
+
+
 def _overall(statuses: set[str], total_fraction: float) -> str:
     for only in (OK, NOT_ATTEMPTED, ERROR):
         if statuses == {only}:
@@ -266,7 +288,7 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
     if ex.kind == "derivation":
         header += " (marked by hand)"
     n = len(ex.public_cases)
-    problem, found = _answer_problem(ex, answer), []
+    problem, found, withheld = _answer_problem(ex, answer), [], None
     if problem is not None:
         verdicts = [problem] * n
         lines = [(problem.status, problem.message)]
@@ -278,6 +300,8 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
             raiser = f"`{ex.name}` still raises NotImplementedError"
             lines = [(NOT_ATTEMPTED, f"not attempted yet: {raiser}")]
         elif n == 1:
+            withheld = _withhold(ex, answer, verdicts[0])
+            verdicts = [withheld or verdicts[0]]
             lines = [(verdicts[0].status, verdicts[0].message)]
         else:
             lines = [(v.status, f"{_case_label(ex, i)}: {v.message}") for i, v in enumerate(verdicts)]
@@ -299,6 +323,7 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
         float(ex.points),
         status,
         manual=ex.kind == "derivation",
+        withheld=withheld is not None,
     )
     _show(result)
     return result

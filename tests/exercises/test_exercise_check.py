@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from _exercise_helpers import FAR, FIVE, TEST_RESP, reference, wrong_axis
 
-from emlib.exercises import CheckResult, check
+from emlib.exercises import CheckResult, check, get
 
 check_module = sys.modules["emlib.exercises.check"]
 HEADER = "01.test-resp · Responsibilities in 1-D · 3 points"
@@ -224,11 +224,17 @@ def test_value_and_choice_feedback():
         )
     ]
     assert result.earned == 2.0
-    cost = check("03.em-cost", {"a", "c"})
-    assert "O(nKd)" in cost.lines[0][1] and "O(nKd^2 + Kd^3)" in cost.lines[0][1]
-    assert cost.earned == 2.0
-    both = check("03.em-cost", ["a", "b", "c"]).lines[0][1]
+    cost = get("03.em-cost").judge({"a", "c"}, {})  # the grader's feedback names the mistake
+    assert "O(nKd)" in cost.message and "O(nKd^2 + Kd^3)" in cost.message
+    assert cost.fraction == pytest.approx(2 / 3)
+    both = get("03.em-cost").judge(["a", "b", "c"], {}).message
     assert "you took (b) as true" in both and "you took (c) as true" in both
+    withheld = check("03.em-cost", {"a", "c"})  # check itself says only "not yet"
+    assert withheld.lines[0][1].startswith("not yet: at least one statement")
+    assert (withheld.earned, withheld.withheld) == (0.0, True)
+    assert withheld.summary == (
+        "0/1 public case passed; the points, per statement, are counted at grading."
+    )
     assert check("03.em-cost", "a").lines[0][1] == (
         "expected a set of labels such as {'a', 'b'}; got str 'a'"
     )

@@ -234,13 +234,34 @@ def test_elbo_kl_divided_by_n_is_told_so():
 
 def test_choice_answers_in_capitals_or_parentheses_are_read_as_labels():
     assert check("02.em-statements", {"(a)", "B", " d", "f "}).status == "ok"
-    one = check("02.em-statements", {"A"}).lines[0][1]
+    one = get("02.em-statements").judge({"A"}, {}).message  # the grader's feedback
     assert one.startswith("Looks like (d) was left out")
     assert one.endswith("In all, 3 of 6 statements classified correctly.")
     unknown = check("02.em-statements", {"a", "g"}).lines[0][1]
     assert unknown == (
         "unknown label(s) 'g'; the statements are labelled 'a', 'b', 'c', 'd', 'e', 'f'"
     )
+
+
+def test_check_never_tells_which_statement_of_a_choice_is_wrong():
+    """One bit per try: a wrong set reads the same whichever statement is wrong, with no count."""
+    ex = get("06.practice")
+    truth = set(ex.reference())
+    texts = set()
+    for label in ex.choices:
+        result = check(ex.id, truth ^ {label})
+        texts.add((result.lines[0][1], result.summary, result.earned))
+    assert len(texts) == 1
+    (text, summary, earned), = texts
+    assert summary.endswith("the points, per statement, are counted at grading.")
+    assert text == (
+        "not yet: at least one statement is classified the wrong way. Reread eqs. (6.1)-(6.4) "
+        "of notebook 06. For true-or-false statements check says only right or not yet, so that "
+        "it cannot be used to find the answer one statement at a time; the grader gives 1/8 of "
+        "the points for each statement classified right."
+    )
+    assert earned == 0.0
+    assert check(ex.id, {"a", "zz"}).lines[0][1].startswith("unknown label(s) 'zz'")
 
 
 def test_cases_have_short_names():
