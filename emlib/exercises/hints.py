@@ -182,6 +182,15 @@ HINTS: dict[str, tuple[str, ...]] = {
         "score(X) is the mean per sample: multiply by len(X) for the total. np.argmax returns "
         "the first index of the maximum; map it back through seeds.",
     ),
+    "06.restart-budget": (
+        "p_good and confidence are floats strictly between 0 and 1. Return one whole number "
+        "n >= 1 (an int).",
+        "By (6.6) all n runs miss with probability (1 - p)^n, so at least one succeeds with "
+        "probability 1 - (1 - p)^n. You want the smallest n for which that reaches the "
+        "confidence.",
+        "Either count up from n = 1 in a while loop until the probability is large enough, or "
+        "solve for n with logarithms (math.log1p(-x) is ln(1 - x)) and round UP with math.ceil.",
+    ),
 }
 
 

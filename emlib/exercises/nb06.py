@@ -15,6 +15,10 @@ returns ``(log_likelihoods, best_seed)``: the final total log-likelihood of ever
 seed of the best one (the first on a tie).
 
 ``06.practice`` (choice): which statements about EM in practice are true, e.g. ``{"a", "c"}``.
+
+``06.restart-budget`` (function): ``restarts_needed(p_good, confidence)``, the number of restarts
+that a success rate per run asks for (eq. (6.6)); declared in
+:mod:`emlib.exercises.restart_budget`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from ..datasets import make_mixture
 from ..exceptions import ConvergenceWarning, EmptyComponentWarning
 from ..gmm import GaussianMixture
 from .compare import choice_set, close, misclassified, record, whole_number
+from .restart_budget import RESTART_BUDGET
 from .spec import Exercise, Mistake, Verdict
 
 # ---------------------------------------------------------------------------------------------
@@ -568,4 +573,4 @@ PRACTICE = Exercise(
     ),
 )
 
-EXERCISES = (CHOOSE_K_BIC, COLLAPSE, RESTARTS, PRACTICE)
+EXERCISES = (CHOOSE_K_BIC, COLLAPSE, RESTARTS, PRACTICE, RESTART_BUDGET)

@@ -568,6 +568,40 @@ def _(X, Xt, pi, theta, a, b, n_iter):
 last_line("05.digits-fit", "a tuple (theta, pi, test_log_p)",
           lambda d: (d["theta"], d["pi"], d["test_log_p"]), "order")
 
+# -- 06.restart-budget ---------------------------------------------------------------------------
+
+
+@slip("06.restart-budget", "rounded to the nearest whole number", "floor")
+def _(p, c):
+    import math
+
+    return round(math.log(1 - c) / math.log(1 - p))
+
+
+@slip("06.restart-budget", "the number of runs that all miss, not the number to run", "log-of-p")
+def _(p, c):
+    import math
+
+    return math.ceil(math.log(1 - c) / math.log(p))
+
+
+@slip("06.restart-budget", "the loop tests the miss probability against the confidence",
+      "confidence-as-miss", "floor")
+def _(p, c):
+    n = 1
+    while (1 - p) ** n > c:
+        n += 1
+    return n
+
+
+@slip("06.restart-budget", "the expected number of runs to a first success", "expected-runs")
+def _(p, c):
+    return int(1 / p) + 1
+
+
+last_line("06.restart-budget", "one restart too many (the first run not counted)",
+          lambda n: n + 1)
+
 # -- 06.choose-k-bic ------------------------------------------------------------------------------
 
 
