@@ -24,10 +24,6 @@ from .protocol import EXERCISE_STATUSES as STATUSES
 from .protocol import NOT_A_ZERO
 from .score import ExerciseResult
 
-_PREFERENCE = {s: i for i, s in enumerate(
-    ["ok", "partial", "wrong", "error", "not-attempted", "flagged", "timeout", "memory", "crashed",
-     "missing", "invalid-notebook", "manual"])}
-
 
 @dataclass
 class StudentRow:
@@ -36,6 +32,7 @@ class StudentRow:
     exercises: dict[str, ExerciseResult]
     notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    other_files: list[str] = field(default_factory=list)  # in the student's folder, not graded
 
     @property
     def total(self) -> float:
@@ -70,22 +67,23 @@ def atomic_write(path: Path, data) -> None:
 
 
 def merge(results, exercises) -> list[StudentRow]:
-    """One row per student: for each exercise the best result among that student's submissions."""
+    """One row per student, from the results of that student's files.
+
+    The layout rules (:mod:`.layout`) leave at most one file per course notebook per student,
+    so each exercise's result comes from the one file that answers its notebook.
+    """
     by_student: dict[str, list] = {}
     for res in results:
         by_student.setdefault(res.student, []).append(res)
     rows = []
     for student in sorted(by_student):
-        subs = by_student[student]
+        subs = [s for s in by_student[student] if s.kind == "notebook"]
         chosen: dict[str, ExerciseResult] = {}
         for ex in exercises:
             candidates = [s.exercises[ex.id] for s in subs if ex.id in s.exercises]
             invalid = [s.invalid for s in subs if s.invalid and not s.notebooks]
             if candidates:
-                chosen[ex.id] = min(candidates, key=lambda r: (-r.points, _PREFERENCE[r.status]))
-            elif ex.kind == "derivation":
-                chosen[ex.id] = ExerciseResult(ex.id, ex.title, 0.0, 0.0, "manual",
-                                               ["marked by hand from your written answer"])
+                chosen[ex.id] = candidates[0]
             elif invalid:  # a file that could be any notebook: not a plain "missing"
                 chosen[ex.id] = ExerciseResult(ex.id, ex.title, 0.0, ex.auto_points,
                                                "invalid-notebook", invalid[:1])
@@ -95,10 +93,10 @@ def merge(results, exercises) -> list[StudentRow]:
                     [f"no submitted notebook contains notebook {ex.notebook}"])
         notes = [f"{Path(s.path).name}: {n}" for s in subs for n in s.notes]
         notes += [f"{Path(s.path).name}: not a valid notebook ({s.invalid})" for s in subs if s.invalid]
-        flags = sorted({f for s in subs for f in s.flags})
-        if len(subs) > len({tuple(s.notebooks) for s in subs}):
-            flags.append("duplicate-submission")
-        rows.append(StudentRow(student, [s.path for s in subs], chosen, notes, flags))
+        notes += [n for s in by_student[student] if s.kind != "notebook" for n in s.notes]
+        others = sorted({f for s in by_student[student] for f in s.other_files})
+        flags = sorted({f for s in by_student[student] for f in s.flags})
+        rows.append(StudentRow(student, [s.path for s in subs], chosen, notes, flags, others))
     return rows
 
 
@@ -118,18 +116,44 @@ def gradebook_csv(rows: list[StudentRow], exercises) -> str:
     return buf.getvalue()
 
 
+def statuses_csv(rows: list[StudentRow], exercises) -> str:
+    """``statuses.csv``: the gradebook's shape, with the status word of every exercise, so that
+    a 0 that is ``missing``, ``not-attempted``, ``error`` or ``flagged`` is told from a 0 scored."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", *[ex.id for ex in exercises]])
+    for row in rows:
+        w.writerow([row.student, *[row.exercises[ex.id].status for ex in exercises]])
+    return buf.getvalue()
+
+
+def _submitted(row: StudentRow, code) -> list[str]:
+    lines = ["Submitted: " + (", ".join(code(Path(f).name) for f in row.files) or "no notebook")]
+    if row.other_files:
+        lines.append("Other files in your folder, not graded: "
+                     + ", ".join(code(f) for f in row.other_files))
+    return lines
+
+
+def _score(r: ExerciseResult) -> str:
+    return "marked by hand" if r.status == "manual" else f"{r.points:g} / {r.max_points:g}"
+
+
 def feedback_md(row: StudentRow, exercises) -> str:
     lines = [f"# Feedback for {row.student}", "",
              f"**Total: {row.total:g} / {row.maximum:g} ({row.percent:g}%)**", "",
-             "Submitted: " + ", ".join(f"`{Path(f).name}`" for f in row.files), "",
-             "## Running your notebook", ""]
+             *_submitted(row, lambda f: f"`{f}`"), "", "## Running your notebook", ""]
     lines += [f"- {n}" for n in row.notes] or ["- every cell ran without an error"]
     for ex in exercises:
         r = row.exercises[ex.id]
-        score = "marked by hand" if r.status == "manual" else f"{r.points:g} / {r.max_points:g}"
-        lines += ["", f"## {ex.id}: {ex.title}", "", f"**{score}, {r.status}**", ""]
+        lines += ["", f"## {ex.id}: {ex.title}", "", f"**{_score(r)}, {r.status}**", ""]
         lines += [f"- {m}" for m in r.messages]
     return "\n".join(lines) + "\n"
+
+
+def _inline(text: str) -> str:
+    """Escaped HTML, with the Markdown code spans of the messages (`name`) as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def feedback_html(row: StudentRow, exercises) -> str:
@@ -141,18 +165,18 @@ def feedback_html(row: StudentRow, exercises) -> str:
         ".ok{color:#1a7f37}.partial{color:#9a6700}.bad{color:#cf222e}</style></head><body>",
         f"<h1>Feedback for {e(row.student)}</h1>",
         f"<p><strong>Total: {row.total:g} / {row.maximum:g} ({row.percent:g}%)</strong></p>",
-        "<p>Submitted: " + ", ".join(f"<code>{e(Path(f).name)}</code>" for f in row.files) + "</p>",
+        *(f"<p>{line}</p>" for line in _submitted(row, lambda f: f"<code>{e(f)}</code>")),
         "<h2>Running your notebook</h2><ul>",
     ]
-    parts += [f"<li>{e(n)}</li>" for n in row.notes] or ["<li>every cell ran without an error</li>"]
+    parts += [f"<li>{_inline(n)}</li>" for n in row.notes] or [
+        "<li>every cell ran without an error</li>"]
     parts.append("</ul>")
     for ex in exercises:
         r = row.exercises[ex.id]
         cls = {"ok": "ok", "partial": "partial", "manual": "partial"}.get(r.status, "bad")
-        score = "marked by hand" if r.status == "manual" else f"{r.points:g} / {r.max_points:g}"
         parts += [f"<h2>{e(ex.id)}: {e(ex.title)}</h2>",
-                  f'<p class="{cls}"><strong>{score}, {e(r.status)}</strong></p><ul>']
-        parts += [f"<li>{e(m)}</li>" for m in r.messages]
+                  f'<p class="{cls}"><strong>{_score(r)}, {e(r.status)}</strong></p><ul>']
+        parts += [f"<li>{_inline(m)}</li>" for m in r.messages]
         parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -198,9 +222,12 @@ def summary_md(rows: list[StudentRow], exercises) -> str:
                           if counts[s] and s not in ("ok", "manual")) or "-"
         mistakes = Counter(m for r in res for m in r.mistakes)
         diag = ", ".join(f"{m} {c}" for m, c in mistakes.most_common()) or "-"
-        mean_pts = sum(r.points for r in res) / len(res) if res else 0.0
-        pts = "manual" if ex.kind == "derivation" else f"{ex.auto_points:g}"
-        lines.append(f"| {ex.id} | {pts} | {mean_pts:.2f} | {counts['ok']} | {modes} | {diag} |")
+        mean_pts = f"{sum(r.points for r in res) / len(res):.2f}" if res else "-"
+        if ex.kind == "derivation":  # marked by hand: no automatic points to average
+            pts, mean_pts = "manual", "-"
+        else:
+            pts = f"{ex.auto_points:g}"
+        lines.append(f"| {ex.id} | {pts} | {mean_pts} | {counts['ok']} | {modes} | {diag} |")
     flagged = [r.student for r in rows if r.flags]
     if flagged:
         lines += ["", "## Flags", ""]
@@ -223,4 +250,5 @@ def write_all(out: Path, rows: list[StudentRow], exercises) -> None:
     atomic_write(out / "summary-histogram.png",
                  histogram_png([r.total for r in rows], max((r.maximum for r in rows), default=0)))
     atomic_write(out / "summary.md", summary_md(rows, exercises))
+    atomic_write(out / "statuses.csv", statuses_csv(rows, exercises))
     atomic_write(out / "gradebook.csv", gradebook_csv(rows, exercises))

@@ -94,11 +94,11 @@ class Scorer:
     def score_exercise(self, ex, nb, raw: SandboxRun) -> ExerciseResult:
         """Score exercise ``ex`` of the notebook ``nb`` from the sandbox's report ``raw``."""
         res = ExerciseResult(ex.id, ex.title, 0.0, ex.auto_points, P.MISSING)
+        if raw.invalid:  # a damaged file, derivation or not
+            res.status, res.messages = P.INVALID_NOTEBOOK, [raw.invalid]
+            return res
         if ex.kind == "derivation":
             res.status, res.messages = P.MANUAL, ["marked by hand from your written answer"]
-            return res
-        if raw.invalid:
-            res.status, res.messages = P.INVALID_NOTEBOOK, [raw.invalid]
             return res
         reports = raw.results.get(ex.id)
         if reports is None:
