@@ -36,9 +36,11 @@ def register_grade(subparsers) -> None:
         help="grade student notebooks in a sandbox into OUT/gradebook.csv and feedback",
         description="Run each submitted notebook in a sandbox (bubblewrap + prlimit + a "
         "wall-clock timeout), call the graded functions on hidden inputs, judge the answers "
-        "outside the sandbox, and write OUT/gradebook.csv, OUT/feedback/<id>.md and .html, and "
-        "OUT/summary.md. The student id is the notebook's file name (or, for notebooks in a "
-        "sub-folder of a folder given, the sub-folder's name), unless --ids maps files to ids.",
+        "outside the sandbox, and write OUT/gradebook.csv, OUT/statuses.csv, "
+        "OUT/feedback/<id>.md and .html, and OUT/summary.md. The student id is the notebook's "
+        "file name (or, for notebooks in a sub-folder of a folder given, the sub-folder's name), "
+        "unless --ids maps files to ids. A re-run into the same OUT keeps every result it does "
+        "not grade again.",
     )
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
                    help=".ipynb files, or folders of them")
@@ -59,9 +61,11 @@ def register_grade(subparsers) -> None:
     p.add_argument("--force", action="store_true",
                    help="grade again submissions whose result is cached")
     p.add_argument("--ids", type=Path, default=None, metavar="MAP.csv",
-                   help="CSV with header 'file,id' mapping notebooks to student ids")
+                   help="CSV with header 'file,id' mapping notebook files to student ids (a "
+                   "student folder's name is its id and cannot be remapped)")
     p.add_argument("--exercises", default="",
-                   help="comma-separated exercise ids or notebook numbers (default: all)")
+                   help="comma-separated exercise ids or notebook numbers (default: all); into an "
+                   "existing OUT only their columns change")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_grade)
 
@@ -84,6 +88,6 @@ def run_grade(args: argparse.Namespace) -> int:
     except GradingError as exc:
         print(f"emlib grade: error: {exc}", file=sys.stderr)
         return 2
-    print(f"graded {len(rows)} student(s): {args.out / 'gradebook.csv'}, "
+    print(f"wrote the marks of {len(rows)} student(s): {args.out / 'gradebook.csv'}, "
           f"{args.out / 'feedback'}/, {args.out / 'summary.md'}")
     return 0

@@ -1,11 +1,14 @@
-"""The outputs: ``gradebook.csv``, ``feedback/<id>.md`` and ``.html``, ``summary.md`` and its histogram.
+"""The outputs: ``gradebook.csv``, ``statuses.csv``, ``feedback/<name>.md`` and ``.html``,
+``summary.md`` and its histogram.
 
 ``gradebook.csv`` has one row per student: ``id``, one column per exercise (the points, or the
 status word for ``timeout``, ``memory``, ``crashed``, ``invalid-notebook`` and ``manual``, which are
 never a plain zero), ``total``, ``maximum`` (automatic points; derivations are marked by hand),
-``percent``, ``statuses`` (e.g. ``ok:3 wrong:1``) and ``flags``. Every file is written atomically
-(a temporary file in the same folder, then ``os.replace``), so a crash or a reader never sees half
-a gradebook; the same results always give the same bytes.
+``percent``, ``statuses`` (e.g. ``ok:3 wrong:1``) and ``flags``. ``statuses.csv`` has the same rows
+and exercise columns, each holding the exercise's status, so that every 0 can be told apart
+after export. Every file is written atomically (a temporary file in the same folder, then
+``os.replace``), so a crash or a reader never sees half a gradebook; the same results always
+give the same bytes.
 """
 
 from __future__ import annotations

@@ -321,3 +321,47 @@ def test_the_sandbox_command_line(monkeypatch, tmp_path, euid):
     tmpfs = cmd.index("--tmpfs")
     assert all(i > tmpfs for i, a in enumerate(cmd) if a == "--ro-bind" and cmd[i + 2] != "/usr"
                and not cmd[i + 2].startswith(("/etc", "/bin", "/lib", "/sbin")))
+
+
+# -- words: statuses and feedback that say what happened -------------------------------------
+
+
+def test_an_empty_cell_list_is_not_a_notebook(tmp_path):
+    bad = tmp_path / "empty.ipynb"
+    bad.write_text('{"cells": []}')
+    assert read_notebook(bad) == (
+        None, "valid JSON but not a Jupyter notebook (no nbformat field)")
+
+
+def test_a_derivation_takes_the_status_of_a_damaged_or_missing_file():
+    from emlib.grading.batch import SubmissionResult
+
+    tied = get("03.tied-cov")
+    damaged = Scorer([tied], 0).score_exercise(tied, None, SandboxRun(invalid="not valid JSON"))
+    assert (damaged.status, damaged.messages) == ("invalid-notebook", ["not valid JSON"])
+    other = SubmissionResult("a.ipynb", "amy", ["01"], None, {})
+    (row,) = gradebook.merge([other], [tied])
+    assert row.exercises["03.tied-cov"].status == "missing"
+
+
+def test_the_summary_gives_no_mean_for_an_exercise_marked_by_hand():
+    from emlib.grading.score import ExerciseResult
+
+    tied = get("03.tied-cov")
+    row = gradebook.StudentRow("amy", ["a.ipynb"], {tied.id: ExerciseResult(
+        tied.id, tied.title, 0.0, 0.0, "manual")})
+    assert f"| {tied.id} | manual | - | 0 | - | - |" in gradebook.summary_md([row], [tied])
+
+
+def test_html_feedback_shows_code_spans_as_code():
+    from emlib.grading.score import ExerciseResult
+
+    ex = get("03.e-step")
+    row = gradebook.StudentRow("amy", ["a.ipynb"], {ex.id: ExerciseResult(
+        ex.id, ex.title, 0.0, 5.0, "missing", ["`e_step` is not defined <here>"])},
+        notes=["cell 3 (`x = 1`) was not run"], other_files=["report.pdf"])
+    page = gradebook.feedback_html(row, [ex])
+    assert "<li><code>e_step</code> is not defined &lt;here&gt;</li>" in page
+    assert "<li>cell 3 (<code>x = 1</code>) was not run</li>" in page
+    assert "`" not in page
+    assert "<p>Other files in your folder, not graded: <code>report.pdf</code></p>" in page
