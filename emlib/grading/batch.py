@@ -239,8 +239,9 @@ def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRo
     earlier_columns, earlier = store.load_results(options.out)
     results, kept = store.carry_over(earlier, results, {ex.id for ex in exercises}, NOT_AMONG)
     if kept:
-        warn(f"the gradebook in {options.out} keeps the earlier results of {len(kept)} student(s) "
-             f"not given this time: {', '.join(kept)}")
+        files = ", ".join(f"{r.student} ({Path(r.path).name})" for r in kept)
+        warn(f"the gradebook in {options.out} keeps the earlier results of {len(kept)} file(s) "
+             f"not given this time: {files}")
     results.sort(key=lambda r: (r.student, r.kind, r.path))
     columns = columns_of(exercises, results, earlier_columns, bool(options.exercises))
     rows = gradebook.merge(results, columns)

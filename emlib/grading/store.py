@@ -141,10 +141,14 @@ def save_results(out: Path, columns: list[str], results: list[SubmissionResult])
 
 
 def carry_over(earlier: list[SubmissionResult], now: list[SubmissionResult], graded: set[str],
-               not_graded_note: str = "") -> tuple[list[SubmissionResult], list[str]]:
-    """This run's results, completed with the earlier results of exercises not ``graded`` now,
-    plus the earlier results of students not in this run (whose ids come second). A note
-    ending in ``not_graded_note`` is dropped from a file whose earlier results are kept."""
+               not_graded_note: str = "") -> tuple[list[SubmissionResult], list[SubmissionResult]]:
+    """This run's results, completed from the earlier ones, and the earlier files kept.
+
+    A file graded again keeps its earlier results of the exercises not ``graded`` now (a note
+    ending in ``not_graded_note`` is then dropped). An earlier file not given now is kept when
+    its student is not in this run, or when it answers course notebooks that none of that
+    student's files in this run answers: a re-run replaces results notebook by notebook.
+    """
     before = {r.path: r for r in earlier}
     for res in now:
         old = before.get(res.path)
@@ -158,6 +162,11 @@ def carry_over(earlier: list[SubmissionResult], now: list[SubmissionResult], gra
                                                      if i not in graded})
         if not_graded_note and res.exercises:
             res.notes = [n for n in res.notes if not_graded_note not in n]
-    students = {r.student for r in now}
-    kept = [r for r in earlier if r.student not in students]
-    return now + kept, sorted({r.student for r in kept})
+    answered: dict[str, set[str]] = {}
+    for res in now:
+        answered.setdefault(res.student, set()).update(res.notebooks)
+    paths = {r.path for r in now}
+    kept = [r for r in earlier if r.path not in paths and (
+        r.student not in answered
+        or (r.kind == "notebook" and r.notebooks and not set(r.notebooks) & answered[r.student]))]
+    return now + kept, kept

@@ -69,7 +69,8 @@ def test_force_grades_again_and_reproduces_the_gradebook(first_run, submissions)
     log.close()
     log = (out / "run3.log").read_text()
     assert "(cached)" not in log
-    assert "keeps the earlier results of 2 student(s) not given this time: ada, cy" in log
+    assert ("keeps the earlier results of 2 file(s) not given this time: ada (ada.ipynb), "
+            "cy (cy.ipynb)") in log
     assert (out / "gradebook.csv").read_bytes() == before
 
 

@@ -105,3 +105,20 @@ def test_a_notebook_outside_the_exercises_graded_is_told_so(tmp_path):
     rows = grade([tmp_path / "subs"], _options(tmp_path / "out", exercises=("03", "05")))
     assert "fay.ipynb: notebook 01 is not among the exercises being graded (03, 05)" in rows[0].notes
     assert "unknown-notebook" not in rows[0].flags
+
+
+def test_a_rerun_given_one_of_a_students_files_keeps_the_others(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    write(subs / "g1.ipynb",
+          notebook([code(IMPORTS), code(JENSEN), code('check("01.jensen-gap", log_jensen_gap)')]))
+    write(subs / "g3.ipynb", notebook([code(IMPORTS), code(E_STEP), code('check("03.e-step", e_step)')]))
+    ids = tmp_path / "ids.csv"
+    ids.write_text("file,id\ng1.ipynb,gus\ng3.ipynb,gus\n")
+    options = _options(out, exercises=("01.jensen-gap", "03.e-step"), ids=ids)
+    (first,) = grade([subs], options)
+    log = (tmp_path / "log").open("w")
+    (again,) = grade([subs / "g3.ipynb"], options, stream=log)
+    log.close()
+    assert first.total == again.total == 8
+    assert (f"the gradebook in {out} keeps the earlier results of 1 file(s) not given this time: "
+            f"gus (g1.ipynb)") in (tmp_path / "log").read_text()
