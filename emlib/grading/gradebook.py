@@ -244,10 +244,27 @@ def feedback_name(student: str) -> str:
     return name or "_"
 
 
+def feedback_names(students) -> dict[str, str]:
+    """Each student's feedback file name; when two ids give one name (``José García`` and
+    ``José_García``), the later id in sorted order gets ``-2`` (then ``-3``, ...) appended."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for student in sorted(students):
+        base = name = feedback_name(student)
+        n = 1
+        while name.casefold() in taken:  # case-insensitive file systems
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name.casefold())
+        names[student] = name
+    return names
+
+
 def write_all(out: Path, rows: list[StudentRow], exercises) -> None:
     """Write the gradebook, the feedback of every student and the summary into ``out``."""
+    names = feedback_names(row.student for row in rows)
     for row in rows:
-        name = feedback_name(row.student)
+        name = names[row.student]
         atomic_write(out / "feedback" / f"{name}.md", feedback_md(row, exercises))
         atomic_write(out / "feedback" / f"{name}.html", feedback_html(row, exercises))
     atomic_write(out / "summary-histogram.png",

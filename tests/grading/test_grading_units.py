@@ -205,6 +205,9 @@ def test_feedback_file_names_are_safe():
     assert gradebook.feedback_name("alice") == "alice"
     assert gradebook.feedback_name("../../etc/passwd") == "_.._etc_passwd"
     assert gradebook.feedback_name("Ana María, s-12") == "Ana_María__s-12"
+    assert gradebook.feedback_names(["José_García", "José García", "jose", "JOSE"]) == {
+        "JOSE": "JOSE", "José García": "José_García", "José_García": "José_García-2",
+        "jose": "jose-2"}
 
 
 def test_atomic_write_replaces_whole_files_and_leaves_no_temporary(tmp_path):
