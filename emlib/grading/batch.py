@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..exercises import all_exercises
-from . import gradebook, store
+from . import gradebook, late, store
 from . import protocol as P
 from .integrity import tamper_signs
 from .layout import (
@@ -52,6 +52,8 @@ class GradeOptions:
     ids: Path | None = None
     exercises: tuple[str, ...] = ()  # ids or notebook numbers; empty: every exercise
     quiet: bool = False
+    late: Path | None = None  # CSV id,days_late (see .late)
+    late_percent: float | None = None  # penalty per day late; None: as before, else 10
 
     @property
     def wall(self) -> float:
@@ -209,6 +211,7 @@ def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRo
     def warn(message: str) -> None:
         stream.write(f"warning: {message}\n")
 
+    late_days = late.read_late(options.late) if options.late is not None else None
     found = find_submissions(paths, options.ids, warn)
     exercises = select_exercises(options.exercises)
     check_one_per_notebook(found.notebooks, exercises, options.ids)
@@ -236,15 +239,25 @@ def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRo
     finally:
         sandbox.close()
     results += folder_results(found)
-    earlier_columns, earlier = store.load_results(options.out)
-    results, kept = store.carry_over(earlier, results, {ex.id for ex in exercises}, NOT_AMONG)
+    earlier = store.load_results(options.out)
+    results, kept = store.carry_over(earlier.submissions, results, {ex.id for ex in exercises},
+                                     NOT_AMONG)
     if kept:
         files = ", ".join(f"{r.student} ({Path(r.path).name})" for r in kept)
         warn(f"the gradebook in {options.out} keeps the earlier results of {len(kept)} file(s) "
              f"not given this time: {files}")
     results.sort(key=lambda r: (r.student, r.kind, r.path))
-    columns = columns_of(exercises, results, earlier_columns, bool(options.exercises))
+    columns = columns_of(exercises, results, earlier.columns, bool(options.exercises))
     rows = gradebook.merge(results, columns)
+    late_days = earlier.late if late_days is None else late_days
+    percent = next(p for p in (options.late_percent, earlier.late_percent,
+                               late.DEFAULT_PERCENT_PER_DAY) if p is not None)
+    for row in rows:
+        row.days_late, row.late_percent = late_days.get(row.student, 0.0), percent
+    unknown = sorted(set(late_days) - {row.student for row in rows})
+    if unknown:
+        warn(f"--late: no student {', '.join(map(repr, unknown))} in the gradebook; check the ids")
     gradebook.write_all(options.out, rows, columns)
-    store.save_results(options.out, [ex.id for ex in columns], results)
+    store.save_results(options.out, store.Earlier([ex.id for ex in columns], results, late_days,
+                                                  percent))
     return rows

@@ -5,6 +5,7 @@
     emlib grade SUBMISSION... --out DIR [--jobs N] [--timeout S] [--memory MB]
                 [--sandbox auto|required|off] [--seed SEED] [--force]
                 [--ids MAP.csv] [--exercises ID,...] [--wall-time S] [--quiet]
+                [--late LATE.csv] [--late-penalty PERCENT]
 
 Exit status: 0 when every submission was graded (whatever the students' scores), 2 for a usage
 error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap.
@@ -66,6 +67,11 @@ def register_grade(subparsers) -> None:
     p.add_argument("--exercises", default="",
                    help="comma-separated exercise ids or notebook numbers (default: all); into an "
                    "existing OUT only their columns change")
+    p.add_argument("--late", type=Path, default=None, metavar="LATE.csv",
+                   help="CSV with header 'id,days_late': the penalty of late work (default: the "
+                   "late file of the previous run into OUT, if any)")
+    p.add_argument("--late-penalty", type=_positive(float), default=None, metavar="PERCENT",
+                   help="percent of the total taken per day late, at most all of it (default 10)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_grade)
 
@@ -78,7 +84,7 @@ def run_grade(args: argparse.Namespace) -> int:
         out=args.out, jobs=args.jobs, timeout=args.timeout, wall_seconds=args.wall_time,
         memory_mb=args.memory, sandbox=args.sandbox, seed=args.seed, force=args.force,
         ids=args.ids, exercises=tuple(s.strip() for s in args.exercises.split(",") if s.strip()),
-        quiet=args.quiet,
+        quiet=args.quiet, late=args.late, late_percent=args.late_penalty,
     )
     try:
         rows = grade(args.submissions, options)

@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .late import describe, penalty_fraction
 from .protocol import EXERCISE_STATUSES as STATUSES
 from .protocol import NOT_A_ZERO
 from .score import ExerciseResult
@@ -36,10 +37,21 @@ class StudentRow:
     notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     other_files: list[str] = field(default_factory=list)  # in the student's folder, not graded
+    days_late: float = 0.0
+    late_percent: float = 0.0  # penalty per day late (see .late)
+
+    @property
+    def points(self) -> float:
+        """The points scored, before any late penalty."""
+        return round(sum(r.points for r in self.exercises.values()), 2)
+
+    @property
+    def late_deduction(self) -> float:
+        return round(self.points * penalty_fraction(self.days_late, self.late_percent), 2)
 
     @property
     def total(self) -> float:
-        return round(sum(r.points for r in self.exercises.values()), 2)
+        return round(self.points - self.late_deduction, 2)
 
     @property
     def maximum(self) -> float:
@@ -110,10 +122,12 @@ def _cell(r: ExerciseResult) -> str:
 def gradebook_csv(rows: list[StudentRow], exercises) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["id", *[ex.id for ex in exercises], "total", "maximum", "percent", "statuses",
-                "flags"])
+    late = any(row.days_late for row in rows)  # the late columns only when someone is late
+    w.writerow(["id", *[ex.id for ex in exercises], *(["days_late", "late_penalty"] * late),
+                "total", "maximum", "percent", "statuses", "flags"])
     for row in rows:
         w.writerow([row.student, *[_cell(row.exercises[ex.id]) for ex in exercises],
+                    *([f"{row.days_late:g}", f"{row.late_deduction:g}"] * late),
                     f"{row.total:g}", f"{row.maximum:g}", f"{row.percent:g}", row.status_summary(),
                     ";".join(row.flags)])
     return buf.getvalue()
@@ -138,6 +152,12 @@ def _submitted(row: StudentRow, code) -> list[str]:
     return lines
 
 
+def _late_lines(row: StudentRow) -> list[str]:
+    if not row.days_late:
+        return []
+    return [describe(row.days_late, row.late_percent, row.points, row.late_deduction), ""]
+
+
 def _score(r: ExerciseResult) -> str:
     return "marked by hand" if r.status == "manual" else f"{r.points:g} / {r.max_points:g}"
 
@@ -145,6 +165,7 @@ def _score(r: ExerciseResult) -> str:
 def feedback_md(row: StudentRow, exercises) -> str:
     lines = [f"# Feedback for {row.student}", "",
              f"**Total: {row.total:g} / {row.maximum:g} ({row.percent:g}%)**", "",
+             *_late_lines(row),
              *_submitted(row, lambda f: f"`{f}`"), "", "## Running your notebook", ""]
     lines += [f"- {n}" for n in row.notes] or ["- every cell ran without an error"]
     for ex in exercises:
@@ -168,6 +189,7 @@ def feedback_html(row: StudentRow, exercises) -> str:
         ".ok{color:#1a7f37}.partial{color:#9a6700}.bad{color:#cf222e}</style></head><body>",
         f"<h1>Feedback for {e(row.student)}</h1>",
         f"<p><strong>Total: {row.total:g} / {row.maximum:g} ({row.percent:g}%)</strong></p>",
+        *(f"<p>{e(line)}</p>" for line in _late_lines(row) if line),
         *(f"<p>{line}</p>" for line in _submitted(row, lambda f: f"<code>{e(f)}</code>")),
         "<h2>Running your notebook</h2><ul>",
     ]

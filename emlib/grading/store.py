@@ -126,17 +126,29 @@ class Cache:
         atomic_write(self._path(key, ex), json.dumps(result.to_dict()))
 
 
-def load_results(out: Path) -> tuple[list[str], list[SubmissionResult]]:
-    """The columns and the submissions' results of the gradebook last written in ``out``."""
+@dataclass
+class Earlier:
+    """What the last run into ``OUT`` wrote: its columns, results and late-work settings."""
+
+    columns: list[str] = field(default_factory=list)
+    submissions: list[SubmissionResult] = field(default_factory=list)
+    late: dict[str, float] = field(default_factory=dict)
+    late_percent: float | None = None
+
+
+def load_results(out: Path) -> Earlier:
+    """The columns and results of the gradebook last written in ``out`` (none: nothing)."""
     try:
         d = json.loads((out / RESULTS).read_text())
-        return list(d["columns"]), [SubmissionResult.from_dict(s) for s in d["submissions"]]
+        return Earlier(list(d["columns"]), [SubmissionResult.from_dict(s) for s in d["submissions"]],
+                       dict(d.get("late", {})), d.get("late_percent"))
     except (OSError, ValueError, KeyError, TypeError):
-        return [], []
+        return Earlier()
 
 
-def save_results(out: Path, columns: list[str], results: list[SubmissionResult]) -> None:
-    data = {"columns": columns, "submissions": [r.to_dict() for r in results]}
+def save_results(out: Path, earlier: Earlier) -> None:
+    data = {"columns": earlier.columns, "submissions": [r.to_dict() for r in earlier.submissions],
+            "late": earlier.late, "late_percent": earlier.late_percent}
     atomic_write(out / RESULTS, json.dumps(data, indent=1, sort_keys=True))
 
 
