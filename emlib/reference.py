@@ -320,7 +320,7 @@ def elbo(q, log_joint) -> float:
 def kl(q, log_posterior) -> float:
     """``KL(q || p(Z | X, theta)) = sum_ik q_ik log(q_ik / p(z_i = k | x_i, theta))``, eq. (2.3)
     of notebook 02: minus the "ELBO" of q against the posterior."""
-    return -elbo(q, log_posterior)
+    return 0.0 - elbo(q, log_posterior)  # not -elbo(...): at q = p an exact 0 must print as 0
 
 
 def decompose(q, log_joint) -> tuple[float, float, float]:

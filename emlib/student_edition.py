@@ -4,8 +4,9 @@ Markers in the source notebooks (code cells):
 
 ``# BEGIN SOLUTION`` ... ``# END SOLUTION``
     Inside a function body, the lines from BEGIN to END (markers included) become
-    ``raise NotImplementedError("<id>: your code here")`` at the indentation of the BEGIN marker;
-    the signature and the docstring above stay. Outside any function (a value computed over
+    ``raise NotImplementedError("<id>: your code here")`` at the indentation of the BEGIN marker,
+    after a comment that offers ``hint("<id>")`` when the exercise has hints
+    (:mod:`emlib.exercises.hints`); the signature and the docstring above stay. Outside any function (a value computed over
     several lines at the top level of the cell), the block becomes ``<name> = ...`` where
     ``<name>`` is the exercise's variable (a top-level ``raise`` would stop "Run all"); a function
     exercise must put its markers inside the function.
@@ -45,6 +46,7 @@ from pathlib import Path
 import nbformat
 
 from .exercises import Exercise, all_exercises
+from .exercises.hints import HINTS
 from .grading.protocol import CHECK_CALL, EXERCISE_COMMENT, stub_message, tagged_ids
 
 _MARKER = re.compile(r"#+\s*(BEGIN SOLUTION|END SOLUTION|SOLUTION)\s*$")
@@ -177,6 +179,9 @@ def _block_edit(lines, begin, end, tree, ex, ex_id, fail) -> _Edit:
     indent = re.match(r"\s*", lines[begin]).group(0)
     if _enclosing_function(tree, begin + 1) is not None:
         stub = f'{indent}raise NotImplementedError("{stub_message(ex_id)}")'
+        if ex_id in HINTS:
+            offer = f'{indent}# Stuck before a first output? hint("{ex_id}") shows a first hint.'
+            return _Edit(begin, end + 1, (offer, stub))
         return _Edit(begin, end + 1, (stub,))
     if ex is None or ex.kind == "function":
         fail(

@@ -77,3 +77,10 @@ def test_jensen_gap_of_log_is_the_em_inequality():
     assert gap == pytest.approx(weights @ np.log(x) - np.log(weights @ x))
     assert gap < 0  # log is concave: log E[X] >= E[log X]
     assert jensen_gap(np.log, weights, np.full(3, 2.0)) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_kl_of_a_distribution_with_itself_is_a_positive_zero():
+    # Printed in notebook 01 as "KL(p||p) = 0.00000000": -0.0 would print with a minus sign.
+    p = np.array([[0.1, 0.6, 0.3]])
+    value = kl(p, np.log(p))
+    assert value == 0.0 and np.copysign(1.0, value) == 1.0

@@ -1,11 +1,13 @@
 """Exercises of the course: their declarations, the registry and ``check`` for students.
 
-API stable. ``from emlib.exercises import check`` in a notebook; ``get(id)`` and
+API stable. ``from emlib.exercises import check`` in a notebook (and ``hint`` for a student stuck before a
+first output); ``get(id)`` and
 ``all_exercises()`` for the grader and the tests; ``Exercise``, ``Mistake``, ``Verdict`` and
 :mod:`emlib.exercises.compare` for declaring exercises in ``nbNN.py``.
 """
 
 from .check import CheckResult, check
+from .hints import hint
 from .registry import all_exercises, get, total_points
 from .spec import KINDS, STATUSES, Exercise, Mistake, Verdict, equation_ref
 
@@ -20,5 +22,6 @@ __all__ = [
     "check",
     "equation_ref",
     "get",
+    "hint",
     "total_points",
 ]

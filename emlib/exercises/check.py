@@ -9,6 +9,10 @@ as a verdict. Only a keyboard interrupt goes through. (One loop escapes the time
 3.10: a ``while True:`` whose body is a ``try`` statement, which CPython 3.10 runs without ever
 looking for a signal, so that not even the kernel's interrupt button stops it; 3.11 fixed it.)
 
+A function that uses one of the exercise's forbidden implementations (named in its code, or
+called during the cases: :mod:`.forbidden`, the grader's own detection) is told so on the first
+line and earns 0 points, as it would at grading.
+
 Display: in IPython / JupyterLab the result is displayed once, where ``check`` is called (HTML with
 a plain-text twin, so it renders in JupyterLab and on the static website alike), even when the call
 is not the last line of its cell; in a script it is printed. ``repr(result)`` is the same text.
@@ -29,8 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..grading.protocol import ERROR, NOT_ATTEMPTED, OK, PARTIAL, WRONG, is_unattempted
+from . import forbidden
 from .registry import get
-from .spec import Exercise, Verdict
+from .spec import Exercise, Verdict, choice_labels
 
 TIME_LIMIT = 10.0  # seconds for all public cases of one check
 _SYMBOL = {OK: "✓", PARTIAL: "~", WRONG: "✗", ERROR: "✗", NOT_ATTEMPTED: "·"}
@@ -68,6 +73,7 @@ class CheckResult:
     earned, points : the points the public cases are worth for this answer, and the exercise's
     status : "ok" (every case passed), "partial", "wrong", "not-attempted" or "error"
     manual : True for a derivation, whose points are given by hand
+    withheld : True for a well-formed, not yet right choice answer (see :func:`_withhold`)
     """
 
     exercise_id: str
@@ -79,6 +85,7 @@ class CheckResult:
     points: float
     status: str
     manual: bool = False
+    withheld: bool = False
     _shown_at: int | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -89,6 +96,8 @@ class CheckResult:
         passed = f"{self.n_passed}/{self.n_cases} public case{s} passed"
         if self.manual:
             return f"{passed}; the derivation itself is marked by hand."
+        if self.withheld:
+            return f"{passed}; the points, per statement, are counted at grading."
         return f"{passed}: {self.earned:g} of {self.points:g} points on these cases."
 
     def __repr__(self) -> str:
@@ -180,10 +189,17 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _run_case(ex: Exercise, answer, inputs, deadline: float) -> Verdict:
+def _run_case(ex: Exercise, answer, inputs, deadline: float, called: set[str]) -> Verdict:
+    """One public case; the forbidden callables the student's code calls are added to ``called``
+    (the trace covers the student's call only, never the reference)."""
+    banned = ex.forbidden if ex.kind == "function" and not forbidden.course_answer(answer) else ()
     try:
-        with _time_limit(max(deadline - time.monotonic(), 1e-3)):
-            output = ex.run(answer, inputs)
+        with _time_limit(max(deadline - time.monotonic(), 1e-3)), forbidden.traced(banned) as hits:
+            try:
+                output = ex.run(answer, inputs)
+                seeding = ex.seeding_problem(answer, inputs, output) if ex.n_calls > 1 else ""
+            finally:
+                called |= hits
     except NotImplementedError:
         return Verdict(0.0, NOT_ATTEMPTED, "not attempted yet")
     except _Timeout:
@@ -192,7 +208,12 @@ def _run_case(ex: Exercise, answer, inputs, deadline: float) -> Verdict:
         raise
     except BaseException as exc:  # SystemExit too: the student's code must not end the kernel
         return Verdict(0.0, "error", f"raised {_describe(exc)}{_student_line(exc)}")
-    return ex.judge(output, inputs)
+    return Verdict.wrong(seeding) if seeding else ex.judge(output, inputs)
+
+
+def _case_label(ex: Exercise, index: int) -> str:
+    name = ex.case_name(index)
+    return f"case {index + 1} ({name})" if name else f"case {index + 1}"
 
 
 def _answer_problem(ex: Exercise, answer) -> Verdict | None:
@@ -208,6 +229,24 @@ def _answer_problem(ex: Exercise, answer) -> Verdict | None:
             f"expected your function `{ex.signature}`; got {type(answer).__name__} {shown}"
         )
     return None
+
+
+def _withhold(ex: Exercise, answer, verdict: Verdict) -> Verdict | None:
+    """A choice answer that is well formed but not right: only "not yet", never which statement.
+
+    Any answer-dependent detail (a statement named, a count of right ones, a partial score) can
+    be turned into the graded answer by changing one statement at a time; "right or not yet"
+    leaves 2^n - 1 answers to try. The grader's feedback, after grading, names the mistakes.
+    """
+    labels = choice_labels(answer)
+    if ex.kind != "choice" or verdict.status == OK or labels is None or not labels <= set(ex.choices):
+        return None
+    return Verdict.wrong(
+        f"not yet: at least one statement is classified the wrong way. Reread "
+        f"{ex.equation_ref}. For true-or-false statements check says only right or not yet, "
+        f"so that it cannot be used to find the answer one statement at a time; the grader "
+        f"gives 1/{len(ex.choices)} of the points for each statement classified right."
+    )
 
 
 def _overall(statuses: set[str], total_fraction: float) -> str:
@@ -249,23 +288,30 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
     if ex.kind == "derivation":
         header += " (marked by hand)"
     n = len(ex.public_cases)
-    problem = _answer_problem(ex, answer)
+    problem, found, withheld = _answer_problem(ex, answer), [], None
     if problem is not None:
         verdicts = [problem] * n
         lines = [(problem.status, problem.message)]
     else:
         deadline = time.monotonic() + TIME_LIMIT
-        verdicts = [_run_case(ex, answer, case, deadline) for case in ex.public_cases]
+        called: set[str] = set()
+        verdicts = [_run_case(ex, answer, case, deadline, called) for case in ex.public_cases]
         if all(v.status == NOT_ATTEMPTED for v in verdicts):
             raiser = f"`{ex.name}` still raises NotImplementedError"
             lines = [(NOT_ATTEMPTED, f"not attempted yet: {raiser}")]
         elif n == 1:
+            withheld = _withhold(ex, answer, verdicts[0])
+            verdicts = [withheld or verdicts[0]]
             lines = [(verdicts[0].status, verdicts[0].message)]
         else:
-            lines = [(v.status, f"case {i + 1}: {v.message}") for i, v in enumerate(verdicts)]
-    fractions = [v.fraction for v in verdicts]
+            lines = [(v.status, f"{_case_label(ex, i)}: {v.message}") for i, v in enumerate(verdicts)]
+        found = forbidden.written(answer, ex.forbidden if ex.kind == "function" else ())
+        found += [f"calls {name}" for name in sorted(called) if not any(name in f for f in found)]
+        if found:  # the grader's rule, said now: 0 points however right the output
+            lines.insert(0, (WRONG, forbidden.message(ex.name, found)))
+    fractions = [0.0 if found else v.fraction for v in verdicts]
     n_passed = sum(v.status == "ok" for v in verdicts)
-    status = _overall({v.status for v in verdicts}, sum(fractions))
+    status = WRONG if found else _overall({v.status for v in verdicts}, sum(fractions))
     earned = round(ex.auto_points * sum(fractions) / n, 2)
     result = CheckResult(
         ex.id,
@@ -277,6 +323,7 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
         float(ex.points),
         status,
         manual=ex.kind == "derivation",
+        withheld=withheld is not None,
     )
     _show(result)
     return result

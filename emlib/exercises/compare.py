@@ -18,13 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import permutations
 from typing import Any
 
 import numpy as np
 from scipy import stats
 from scipy.optimize import linear_sum_assignment
 
-from .spec import Verdict
+from .relations import message as relation_message
+from .relations import relation
+from .spec import Verdict, choice_labels
 
 Comparator = Callable[[Any, Any, Mapping[str, Any]], Verdict]
 
@@ -60,6 +63,22 @@ def _permutation(a: np.ndarray, e: np.ndarray, axis: int) -> np.ndarray:
     return perm
 
 
+#: How far a float32 result may stray from the float64 one (a few units of its last digit).
+_FLOAT32_RTOL = 1e-5
+
+
+def _same_non_finite(a: np.ndarray, e: np.ndarray) -> bool:
+    """``a`` equals ``e`` entrywise where ``e`` is infinite or NaN (NaN matching NaN)."""
+    return bool(((a == e) | (np.isnan(a) & np.isnan(e))).all())
+
+
+def _single_precision(answer) -> bool:
+    dtype = getattr(answer, "dtype", None)
+    if dtype is None and isinstance(answer, (tuple, list)):
+        dtype = getattr(np.asarray(answer), "dtype", None)
+    return dtype is not None and dtype in (np.float32, np.float16)
+
+
 def _tolerance(e: np.ndarray, rtol: float, atol: float, sig_digits: int | None) -> np.ndarray:
     if sig_digits is None:
         return atol + rtol * np.abs(e)
@@ -86,8 +105,10 @@ def close(
     component_axis : if given, the answer may list the mixture components along this axis in any
         order (the best relabelling is found by linear assignment)
 
-    A scalar reference accepts any single number (a float, a 0-d or one-element array). NaN in the
-    reference (a mistake variant such as "no log-sum-exp") matches NaN in the same places.
+    A scalar reference accepts any single number (a float, a 0-d or one-element array). An
+    infinite or NaN entry of the reference (a mistake variant such as "no log-sum-exp") matches
+    only the same value in the same place. A float32 answer that is right to single precision is
+    told so.
     """
 
     def compare(answer, expected, inputs=None) -> Verdict:
@@ -100,8 +121,10 @@ def close(
         if a.shape != e.shape:
             want = "a single number" if e.ndim == 0 else f"shape {_shape(e.shape)}"
             return Verdict.wrong(f"has shape {_shape(a.shape)}; expected {want}")
-        e_nan = np.isnan(e)
-        a_bad = ~np.isfinite(a) & ~e_nan
+        # An infinite or NaN reference (a mistake variant's) matches only itself: with it the
+        # tolerance would be infinite and any number would pass.
+        e_odd = ~np.isfinite(e)
+        a_bad = ~np.isfinite(a) & ~e_odd
         if a_bad.any():
             idx = np.argwhere(a_bad)[0]
             where = f" (first at index {tuple(int(i) for i in idx)})" if a.ndim else ""
@@ -109,14 +132,25 @@ def close(
                 f"contains {int(a_bad.sum())} NaN or infinite value(s){where}: compute in log "
                 f"space, with log-sum-exp, so that far points stay finite"
             )
-        if e_nan.any() and not np.isnan(a[e_nan]).all():
-            return Verdict.wrong("differs where the reference is undefined")
-        if component_axis is not None and a.ndim > component_axis and not e_nan.any():
+        if e_odd.any() and not _same_non_finite(a[e_odd], e[e_odd]):
+            return Verdict.wrong("differs where the reference is infinite or undefined")
+        if component_axis is not None and a.ndim > component_axis and not e_odd.any():
             a = np.take(a, _permutation(a, e, component_axis), axis=component_axis)
         with np.errstate(invalid="ignore"):
-            off = ~(np.abs(a - e) <= _tolerance(e, rtol, atol, sig_digits)) & ~e_nan
+            off = ~(np.abs(a - e) <= _tolerance(e, rtol, atol, sig_digits)) & ~e_odd
         if not off.any():
             return Verdict.ok()
+        if _single_precision(answer) and not (np.abs(a - e) > _FLOAT32_RTOL * np.abs(e) + atol).any():
+            return Verdict.wrong(
+                "is right to about 7 significant digits only: it was computed in single "
+                "precision (float32); compute in float64, numpy's default (drop the "
+                "astype(np.float32) or dtype=np.float32)"
+            )
+        if not e_odd.any():
+            tol = _tolerance(e, rtol, atol, sig_digits)
+            key = relation(a, e, lambda x, y: bool((np.abs(x - y) <= tol).all()), inputs)
+            if key is not None:
+                return Verdict(0.0, "wrong", relation_message(key), key)
         how = (
             f"to {sig_digits} significant digits"
             if sig_digits
@@ -133,8 +167,12 @@ def close(
     return compare
 
 
-def whole_number() -> Comparator:
-    """An integer count or dimension, equal to the reference exactly (``1e5`` counts as 100000)."""
+def whole_number(*, index_based: bool = False) -> Comparator:
+    """An integer count or dimension, equal to the reference exactly (``1e5`` counts as 100000).
+
+    ``index_based``: the number comes from an index (K = argmin + 1), so an answer off by one is
+    told that Python counts from 0.
+    """
 
     def compare(answer, expected, inputs=None) -> Verdict:
         if answer is Ellipsis:
@@ -142,7 +180,42 @@ def whole_number() -> Comparator:
         ok_type = isinstance(answer, (int, float, np.integer, np.floating))
         if isinstance(answer, bool) or not ok_type or not float(answer).is_integer():
             return Verdict.wrong(f"expected a whole number; got {answer!r}")
-        return Verdict.ok() if int(answer) == int(expected) else Verdict.wrong("is not right")
+        if int(answer) == int(expected):
+            return Verdict.ok()
+        if index_based and abs(int(answer) - int(expected)) == 1:
+            key = "plus-one" if int(answer) > int(expected) else "minus-one"
+            return Verdict(0.0, "wrong", relation_message(key), key)
+        return Verdict.wrong("is not right")
+
+    return compare
+
+
+def integers(what: str = "labels") -> Comparator:
+    """An array of whole numbers (cluster labels, indices) equal to the reference entry by entry.
+
+    Floats holding whole numbers (``2.0``) count as those numbers; the message counts the
+    ``what`` that differ and where the first one is, with no tolerance wording.
+    """
+
+    def compare(answer, expected, inputs=None) -> Verdict:
+        a, why = _as_float_array(answer)
+        if a is None:
+            return Verdict.wrong(why)
+        e = np.asarray(expected)
+        if a.shape != e.shape:
+            return Verdict.wrong(f"has shape {_shape(a.shape)}; expected {what} of shape {_shape(e.shape)}")
+        if not (np.isfinite(a) & (a == np.round(a))).all():
+            return Verdict.wrong(f"expected whole numbers ({what}); got fractions or NaN")
+        off = a != e
+        if not off.any():
+            return Verdict.ok()
+        same = lambda x, y: bool(np.array_equal(x, y))  # noqa: E731
+        key = relation(a, e.astype(np.float64), same, inputs, integer=True)
+        if key is not None:
+            return Verdict(0.0, "wrong", relation_message(key), key)
+        first = tuple(int(i) for i in np.argwhere(off)[0])
+        at = f"index {first[0]}" if len(first) == 1 else f"index {first}"
+        return Verdict.wrong(f"{int(off.sum())} of {off.size} {what} differ (first at {at})")
 
     return compare
 
@@ -202,9 +275,29 @@ def record(
         extra = sorted(set(ans) - set(fields), key=str)
         if extra:
             notes.append(f"unexpected key(s) {', '.join(map(repr, extra))} ignored")
+        if notes and _reordered(answer, exp, names, fields, inputs):
+            return Verdict(
+                0.0, "wrong", f"the parts are in the wrong order: return ({', '.join(names)})", "order"
+            )
         return Verdict.graded(earned / total if total else 1.0, "; ".join(notes) or "correct")
 
     return compare
+
+
+def _reordered(answer, exp: dict, names, fields, inputs) -> bool:
+    """A tuple answer whose parts, put in another order, are all right."""
+    if not isinstance(answer, (tuple, list)) or len(answer) != len(names) or len(exp) != len(names):
+        return False
+    for order in permutations(range(len(names))):
+        if order == tuple(range(len(names))):
+            continue
+        parts = dict(zip(names, (answer[i] for i in order), strict=True))
+        try:
+            if all(fields[k](parts[k], exp[k], inputs).status == "ok" for k in names):
+                return True
+        except Exception:  # a part of the wrong kind for another field's comparator
+            continue
+    return False
 
 
 def _relabel(ans: dict, exp: dict, component_axes: Mapping[str, int]) -> dict:
@@ -229,25 +322,27 @@ def choice_set(labels: Sequence[str]) -> Comparator:
     """A set of statement labels; each statement classified right (chosen or not) scores 1/n.
 
     The answer is a set, frozenset, list or tuple of labels such as ``{"a", "c"}``; an empty set
-    says that no statement is true.
+    says that no statement is true. Labels are read as :func:`.spec.choice_labels` reads them
+    (``"A"``, ``"(a)"`` and ``" a "`` are ``"a"``).
     """
     labels = tuple(labels)
 
     def compare(answer, expected, inputs=None) -> Verdict:
         if answer is Ellipsis:
             return Verdict.wrong("not given yet (still `...`)")
-        if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
+        chosen = choice_labels(answer)
+        if chosen is None:
             return Verdict.wrong(
                 f"expected a set of labels such as {{{', '.join(map(repr, labels[:2]))}}}; got "
                 f"{type(answer).__name__} {answer!r}"
             )
-        unknown = [x for x in answer if x not in labels]
+        unknown = sorted(chosen - set(labels), key=str)
         if unknown:
             return Verdict.wrong(
                 f"unknown label(s) {', '.join(map(repr, unknown))}; the statements are "
                 f"labelled {', '.join(map(repr, labels))}"
             )
-        chosen, truth = set(answer), set(expected)
+        truth = set(expected)
         right = sum((x in chosen) == (x in truth) for x in labels)
         return Verdict.graded(
             right / len(labels),
@@ -263,9 +358,12 @@ def misclassified(label: str, truth) -> Callable[[Any, Any], bool]:
     """``Mistake.matches`` for a choice exercise: statement ``label`` classified the wrong way
     (chosen though false, or left out though true) in a well-formed answer."""
     truth = frozenset(truth)
-    return lambda answer, inputs: (
-        isinstance(answer, (set, frozenset, list, tuple)) and ((label in answer) != (label in truth))
-    )
+
+    def matches(answer, inputs) -> bool:
+        chosen = choice_labels(answer)
+        return chosen is not None and (label in chosen) != (label in truth)
+
+    return matches
 
 
 # -- distributional exercises ------------------------------------------------------------------

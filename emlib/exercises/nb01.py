@@ -74,6 +74,7 @@ JENSEN_GAP = Exercise(
         {"weights": np.array([0.0, 1.0, 0.0]), "points": np.array([3.0, 5.0, 7.0])},
         {"weights": np.array([0.7, 0.1, 0.1, 0.1]), "points": np.array([1.0, 10.0, 100.0, 1e3])},
     ),
+    case_names=("two points", "three points", "all weight on one point", "points over 3 decades"),
     generate=_generate_gap,
     n_hidden=8,
     mistakes=(
@@ -90,6 +91,12 @@ JENSEN_GAP = Exercise(
             "the probabilities w_i.",
             "1.2",
             _unweighted,
+        ),
+        Mistake(
+            "no-second-term",
+            "this is ln E[X] alone: the gap subtracts E[ln X] = sum_i w_i ln x_i from it.",
+            "1.4",
+            lambda weights, points: float(np.log(np.asarray(weights) @ np.asarray(points))),
         ),
         Mistake(
             "log10",

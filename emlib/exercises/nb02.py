@@ -108,6 +108,23 @@ def _kl_not_finite_on_far_rows(answer, inputs) -> bool:
         return False
 
 
+def _entropy_sign(q, log_joint) -> dict:
+    """L = sum q ln p(x, z) + sum q ln q: the entropy entered with the wrong sign."""
+    q = np.asarray(q, dtype=np.float64)
+    right = _elbo_kl(q, log_joint)
+    q_term = _q_term_only(q, log_joint)["elbo"]
+    return {"elbo": 2.0 * q_term - right["elbo"], "kl": right["kl"]}
+
+
+def _kl_wrong_axis(q, log_joint) -> dict:
+    """The posterior normalised over the samples (axis 0) inside the KL."""
+    q = np.asarray(q, dtype=np.float64)
+    log_joint = np.asarray(log_joint, dtype=np.float64)
+    log_post = log_joint - logsumexp(log_joint, axis=0, keepdims=True)
+    kl = float(np.where(q > 0, q * (np.log(np.where(q > 0, q, 1.0)) - log_post), 0.0).sum())
+    return {"elbo": _elbo_kl(q, log_joint)["elbo"], "kl": kl}
+
+
 def _generate_elbo_kl(rng: np.random.Generator) -> dict:
     n, K = int(rng.integers(2, 21)), int(rng.integers(2, 6))
     log_joint = rng.normal(-3.0, 2.0, (n, K))
@@ -143,6 +160,7 @@ ELBO_KL = Exercise(
         {"q": np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]), "log_joint": _LJ3},
         {"q": np.array([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]]), "log_joint": _LJ4},
     ),
+    case_names=("n = 3, K = 2", "q the posterior, K = 3", "q with zeros", "ln p(x, z) near -800"),
     generate=_generate_elbo_kl,
     n_hidden=8,
     mistakes=(
@@ -167,6 +185,20 @@ ELBO_KL = Exercise(
             "of q enters with a plus sign).",
             "2.2",
             _q_term_only,
+        ),
+        Mistake(
+            "entropy-sign",
+            "L adds sum q ln q instead of subtracting it: L = sum q ln p(x, z) - sum q ln q, "
+            "the entropy of q entering with a plus sign.",
+            "2.2",
+            _entropy_sign,
+        ),
+        Mistake(
+            "kl-wrong-axis",
+            "the posterior inside the KL is normalised over the samples (axis 0); "
+            "p(z_i = k | x_i) divides by the sum over k, axis 1.",
+            "2.3",
+            _kl_wrong_axis,
         ),
         Mistake(
             "kl-reversed",
@@ -221,6 +253,21 @@ def _naive_softmax(log_joint):
         return p / p.sum(axis=1, keepdims=True)
 
 
+def _hard_q(log_joint):
+    log_joint = np.asarray(log_joint, dtype=np.float64)
+    return np.eye(log_joint.shape[1])[np.argmax(log_joint, axis=1)]
+
+
+def _max_shifted(log_joint):
+    log_joint = np.asarray(log_joint, dtype=np.float64)
+    return np.exp(log_joint - log_joint.max(axis=1, keepdims=True))
+
+
+def _global_normaliser(log_joint):
+    log_joint = np.asarray(log_joint, dtype=np.float64)
+    return np.exp(log_joint - logsumexp(log_joint.ravel()))
+
+
 def _generate_q(rng: np.random.Generator) -> dict:
     n, K = int(rng.integers(2, 16)), int(rng.integers(2, 6))
     log_joint = rng.normal(-3.0, 2.0, (n, K))
@@ -244,6 +291,7 @@ E_STEP_KL = Exercise(
         {"log_joint": _LJ2},
         {"log_joint": np.array([[-1000.0, -1001.0], [-2.0, -3.0], [-0.5, -0.5]])},
     ),
+    case_names=("n = 3, K = 2", "n = 4, K = 3", "a row near -1000"),
     generate=_generate_q,
     n_hidden=8,
     mistakes=(
@@ -266,6 +314,27 @@ E_STEP_KL = Exercise(
             "q is exp(ln p(x, z)), the joint; divide each row by its sum p(x_i | theta).",
             "2.5",
             lambda log_joint: np.exp(np.asarray(log_joint, dtype=np.float64)),
+        ),
+        Mistake(
+            "hard",
+            "q puts all its mass on the most likely k (argmax): the E-step keeps the whole "
+            "posterior, q(z_i = k) = p(x_i, z_i = k) / sum_j p(x_i, z_i = j).",
+            "2.5",
+            _hard_q,
+        ),
+        Mistake(
+            "max-not-normalised",
+            "the row maximum is subtracted, which keeps exp finite, but the rows are not "
+            "divided by their sums afterwards: each row must sum to 1.",
+            "2.5",
+            _max_shifted,
+        ),
+        Mistake(
+            "global-normaliser",
+            "q is divided by the sum over ALL entries; each row i is normalised on its own, "
+            "over k.",
+            "2.5",
+            _global_normaliser,
         ),
         Mistake(
             "log-q",
@@ -404,6 +473,20 @@ EM_GAIN = Exercise(
             "the two numbers are swapped.",
             "2.7",
             _swapped,
+        ),
+        Mistake(
+            "per-sample",
+            "both numbers are divided by n = 5; ln p(X | theta) and L are sums over the "
+            "samples.",
+            "2.7",
+            lambda: {k: v / len(EM_GAIN_X) for k, v in _em_gain().items()},
+        ),
+        Mistake(
+            "kl-is-total",
+            "kl_new holds the whole increase ln p(X | theta_1) - ln p(X | theta_0); the new KL "
+            "is only what is left after the bound's gain.",
+            "2.7",
+            lambda: {**_em_gain(), "kl_new": sum(_em_gain().values())},
         ),
         Mistake(
             "kl-with-new-posterior",

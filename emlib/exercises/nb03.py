@@ -155,6 +155,12 @@ POSTERIOR_1D = Exercise(
             _cluster_2,
         ),
         Mistake(
+            "pi-not-divided",
+            "pi1 is N_1 = sum_i p(1|x_i), not yet divided by n = 5: pi_1 = N_1 / n.",
+            "3.5",
+            lambda: {**_one_em_step(), "pi1": 5 * _one_em_step()["pi1"]},
+        ),
+        Mistake(
             "std-reported",
             "sigma2_1 holds the standard deviation sigma_1; the variance sigma_1^2 is asked.",
             "3.9",
@@ -276,6 +282,19 @@ def _e_no_half(X, pi, mu, Sigma):
     return _normalise_rows_log(np.log(pi) + log_n - half_maha)
 
 
+def _e_no_log_det(X, pi, mu, Sigma):
+    return _normalise_rows_log(_log_weighted(X, pi, mu, Sigma) + _half_log_det(Sigma))
+
+
+def _e_precision(X, pi, mu, Sigma):
+    return _e_step(X, pi, mu, np.linalg.inv(np.asarray(Sigma, dtype=np.float64)))
+
+
+def _e_log(X, pi, mu, Sigma):
+    with np.errstate(divide="ignore"):
+        return np.log(_e_step(X, pi, mu, Sigma))
+
+
 def _random_spd(rng: np.random.Generator, K: int, d: int) -> np.ndarray:
     A = rng.normal(size=(K, d, d))
     return A @ np.swapaxes(A, -1, -2) + 0.5 * np.eye(d)
@@ -333,6 +352,7 @@ E_STEP = Exercise(
             "Sigma": np.array([[[1.0]], [[0.25]]]),
         },
     ),
+    case_names=("n = 5, d = 2, K = 2", "n = 6, d = 2, K = 3", "a far point", "d = 1"),
     generate=_generate_e_step,
     n_hidden=8,
     mistakes=(
@@ -363,6 +383,26 @@ E_STEP = Exercise(
             "Sigma_k is already the covariance matrix, the matrix of variances.",
             "3.1",
             _e_sigma_as_std,
+        ),
+        Mistake(
+            "no-log-det",
+            "the normalising factor |Sigma_k|^(-1/2) is missing (no -1/2 ln|Sigma_k| in the "
+            "log density): it differs between components, so it does not cancel.",
+            "3.1",
+            _e_no_log_det,
+        ),
+        Mistake(
+            "sigma-as-precision",
+            "Sigma_k is used where its inverse belongs (or the inverse where Sigma_k belongs): "
+            "the quadratic form is (x - mu_k)^T Sigma_k^(-1) (x - mu_k).",
+            "3.1",
+            _e_precision,
+        ),
+        Mistake(
+            "log-resp",
+            "these are ln r_ik; return the responsibilities r_ik themselves (exponentiate).",
+            "3.4",
+            _e_log,
         ),
         Mistake(
             "det-without-sqrt",
@@ -425,6 +465,26 @@ def _m_mean_unnormalised(X, resp, covariance_type):
     return {**_m_step(X, resp, covariance_type), "mu": np.asarray(resp).T @ X}
 
 
+def _m_ddof(X, resp, covariance_type):
+    """np.cov's default ddof: the scatter divided by N_k - 1 (full covariances)."""
+    right = _m_step(X, resp, covariance_type)
+    N_k = np.asarray(resp, dtype=np.float64).sum(axis=0)
+    shape = (-1,) + (1,) * (np.ndim(right["Sigma"]) - 1)
+    return {**right, "Sigma": right["Sigma"] * (N_k / (N_k - 1)).reshape(shape)}
+
+
+def _m_not_centred(X, resp, covariance_type):
+    """The second moments around the origin: the mean is not subtracted."""
+    X = np.asarray(X, dtype=np.float64).reshape(len(resp), -1)
+    zero = reference.m_step(np.vstack([X, -X]), np.vstack([resp, resp]), covariance_type)
+    return {**_m_step(X, resp, covariance_type), "Sigma": zero.Sigma}
+
+
+def _m_hard(X, resp, covariance_type):
+    resp = np.asarray(resp, dtype=np.float64)
+    return _m_step(X, np.eye(resp.shape[1])[resp.argmax(axis=1)], covariance_type)
+
+
 def _generate_m_step(rng: np.random.Generator) -> dict:
     K, d, n = int(rng.integers(2, 5)), int(rng.integers(1, 5)), int(rng.integers(10, 51))
     return {
@@ -471,6 +531,27 @@ M_STEP = Exercise(
     generate=_generate_m_step,
     n_hidden=9,
     mistakes=(
+        Mistake(
+            "cov-ddof",
+            "the covariance divides by N_k - 1 (np.cov's default ddof=1); the M-step divides "
+            "the weighted scatter by N_k (np.cov(..., aweights=r_k, ddof=0)).",
+            "3.7",
+            _m_ddof,
+        ),
+        Mistake(
+            "not-centred",
+            "the covariance is sum_i r_ik x_i x_i^T / N_k, around the origin; subtract the "
+            "new mean first: (x_i - mu_k)(x_i - mu_k)^T.",
+            "3.7",
+            _m_not_centred,
+        ),
+        Mistake(
+            "hard",
+            "the updates use hard assignments (argmax of resp); EM weights every sample by "
+            "its responsibility r_ik.",
+            "3.6",
+            _m_hard,
+        ),
         Mistake(
             "spherical-without-d",
             "the spherical variance is d times too large: sigma_k^2 averages the squared distance "
@@ -599,6 +680,11 @@ def _em_total_change(X, pi, mu, Sigma, tol, max_iter, m_step_fn=None) -> dict:
     return {"pi": pi, "mu": mu, "Sigma": Sigma, "log_likelihoods": lls}
 
 
+def _em_one_iteration(X, pi, mu, Sigma, tol, max_iter, m_step_fn=None) -> dict:
+    (pi, mu, Sigma), lls, _ = _em_path(X, pi, mu, Sigma, tol, 1)
+    return {"pi": pi, "mu": mu, "Sigma": Sigma, "log_likelihoods": lls}
+
+
 def _em_no_start(X, pi, mu, Sigma, tol, max_iter, m_step_fn=None) -> dict:
     right = _em_loop(X, pi, mu, Sigma, tol, max_iter)
     return {**right, "log_likelihoods": right["log_likelihoods"][1:]}
@@ -662,6 +748,13 @@ EM_LOOP = Exercise(
             "the change per sample, (l(theta_t) - l(theta_{t-1})) / n, with tol.",
             "6.4",
             _em_total_change,
+        ),
+        Mistake(
+            "one-iteration",
+            "the loop stops after its first iteration: a return (or break) inside the loop "
+            "body runs at once; EM repeats E- and M-steps until the rule (6.4) holds.",
+            "6.4",
+            _em_one_iteration,
         ),
         Mistake(
             "no-start-likelihood",

@@ -31,6 +31,7 @@ from .compare import (
     choice_set,
     close,
     distribution_test,
+    integers,
     misclassified,
     record,
     whole_number,
@@ -63,6 +64,11 @@ def _weights_d(D2: np.ndarray, chosen: tuple[int, ...]) -> np.ndarray:
 def _weights_last(D2: np.ndarray, chosen: tuple[int, ...]) -> np.ndarray:
     """The mistake "only the last centre": D² to the most recent centre, not the nearest."""
     return D2[chosen[-1]].copy()
+
+
+def _weights_d4(D2: np.ndarray, chosen: tuple[int, ...]) -> np.ndarray:
+    """The mistake "D² squared again": weights proportional to D^4."""
+    return D2[list(chosen)].min(axis=0) ** 2
 
 
 def _weights_uniform(D2: np.ndarray, chosen: tuple[int, ...]) -> np.ndarray:
@@ -247,6 +253,14 @@ KMEANS_PLUSPLUS = Exercise(
             matches=_matches_rule(_weights_d),
         ),
         Mistake(
+            "d-fourth",
+            "the probabilities are proportional to D(x_i)^4: D² was squared once more (the "
+            "squared distances are already D(x_i)^2).",
+            "4.4",
+            _sampling_variant(_weights_d4),
+            matches=_matches_rule(_weights_d4),
+        ),
+        Mistake(
             "greedy",
             "each next centre is the farthest sample (argmax of D^2) instead of a random draw "
             "with probabilities D(x_i)^2 / sum_j D(x_j)^2; the greedy choice chases outliers.",
@@ -302,6 +316,12 @@ def _farthest(X, mu) -> dict:
     return {"labels": labels, "mu": means}
 
 
+def _manhattan(X, mu) -> dict:
+    X, mu = np.asarray(X, dtype=np.float64), np.asarray(mu, dtype=np.float64)
+    labels = np.abs(X[:, None, :] - mu[None, :, :]).sum(axis=2).argmin(axis=1)
+    return {"labels": labels}
+
+
 def _not_updated(X, mu) -> dict:
     return {"mu": np.asarray(mu, dtype=np.float64)}
 
@@ -354,7 +374,7 @@ LLOYD_STEP = Exercise(
     n_hidden=3,
     reference=_lloyd_reference,
     compare=record(
-        {"mu": close(1e-9, 1e-9), "labels": close(0.0, 0.0), "inertia": close(1e-9, 1e-9)},
+        {"mu": close(1e-9, 1e-9), "labels": integers(), "inertia": close(1e-9, 1e-9)},
         weights={"mu": 2.0},
     ),
     mistakes=(
@@ -364,6 +384,13 @@ LLOYD_STEP = Exercise(
             "the argmin of ||x_i - mu_k||^2.",
             "4.2",
             _farthest,
+        ),
+        Mistake(
+            "manhattan",
+            "the assignment uses the sum of absolute differences (L1); eq. (4.2) assigns by the "
+            "squared Euclidean distance ||x_i - mu_k||^2.",
+            "4.2",
+            _manhattan,
         ),
         Mistake(
             "not-updated",
@@ -426,7 +453,7 @@ PARAM_COUNTS = Exercise(
     name="count_parameters",
     signature="count_parameters(K, d)",
     equation="4.1",
-    public_cases=({"K": 3, "d": 2}, {"K": 10, "d": 64}),
+    public_cases=({"K": 3, "d": 4}, {"K": 10, "d": 64}),
     generate=_generate_counts,
     n_hidden=4,
     reference=_counts,
@@ -451,6 +478,20 @@ PARAM_COUNTS = Exercise(
             "full covariance has d(d + 1)/2 free entries.",
             "3.8",
             lambda K, d: {"n_gmm": K - 1 + 2 * K * d},
+        ),
+        Mistake(
+            "no-means",
+            "the K means (K d numbers) are not counted: a component has a weight, a mean and "
+            "a covariance.",
+            "3.6",
+            lambda K, d: {"n_gmm": _counts(K, d)["n_gmm"] - K * d},
+        ),
+        Mistake(
+            "tied",
+            "one covariance is counted for all components (a tied mixture); each of the K "
+            "components has its own, d(d + 1)/2 free entries each.",
+            "3.8",
+            lambda K, d: {"n_gmm": K - 1 + K * d + d * (d + 1) // 2},
         ),
         Mistake(
             "kmeans-weights",

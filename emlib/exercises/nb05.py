@@ -19,6 +19,10 @@ the MAP M-step of eq. (5.6) with a Beta(a, b) prior (a = b = 1: maximum likeliho
 test_y, n_clusters)`` returns ``(labels, accuracy)``: the majority training label of every
 cluster (ties to the smallest label, -1 for a cluster without training samples) and the
 fraction of test samples whose cluster label is their true label.
+
+``05.digits-fit`` (function): ``fit_digits(X, X_test, pi, theta, a, b, n_iter)``, EM on real
+28 x 28 MNIST digits with the student's own steps, judged by the mean log-likelihood of held-out
+digits; declared in :mod:`emlib.exercises.digits_fit`.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ import numpy as np
 
 from .. import reference
 from ..densities import log_bernoulli, logsumexp
-from .compare import close, record, whole_number
+from .compare import close, integers, record, whole_number
+from .digits_fit import DIGITS_FIT
 from .spec import Exercise, Mistake
 
 IMAGE_SIDE = 28  # pixels per side of one image
@@ -63,6 +68,12 @@ DIGITS_DIMS = Exercise(
             "Bernoulli variable x_j in {0, 1}, so d is the number of pixels, 28 x 28.",
             "5.1",
             lambda: {**_dims(), "d": 2 * IMAGE_SIDE * IMAGE_SIDE},
+        ),
+        Mistake(
+            "d-side",
+            "d = 28 is one side of the image; every pixel is a dimension, d = 28 x 28.",
+            "5.1",
+            lambda: {**_dims(), "d": IMAGE_SIDE},
         ),
         Mistake(
             "k-pixel-values",
@@ -111,6 +122,22 @@ def _e_step_product(X, pi, theta) -> dict:
     with np.errstate(divide="ignore", invalid="ignore"):
         total = joint.sum(axis=1)
         return {"resp": joint / total[:, None], "log_likelihood": float(np.log(total).sum())}
+
+
+def _e_step_no_failure_term(X, pi, theta) -> dict:
+    """ln p(x | theta) = sum_j x_j ln theta_j, the (1 - x_j) ln(1 - theta_j) term forgotten."""
+    X = np.asarray(X, dtype=np.float64)
+    J = np.log(np.asarray(pi, dtype=np.float64)) + X @ np.log(np.asarray(theta, dtype=np.float64)).T
+    return {"resp": np.exp(J - logsumexp(J, axis=1, keepdims=True)),
+            "log_likelihood": float(logsumexp(J, axis=1).sum())}
+
+
+def _e_step_theta_swapped(X, pi, theta) -> dict:
+    return _bernoulli_e_step(X, pi, 1.0 - np.asarray(theta, dtype=np.float64))
+
+
+def _e_step_max_not_lse(X, pi, theta) -> dict:
+    return {"log_likelihood": float(_log_joint(X, pi, theta).max(axis=1).sum())}
 
 
 def _underflowed(answer, inputs) -> bool:
@@ -213,6 +240,27 @@ BERNOULLI_E_STEP = Exercise(
             _e_step_no_weights,
         ),
         Mistake(
+            "no-failure-term",
+            "ln p(x | theta_k) keeps sum_j x_j ln theta_kj but drops sum_j (1 - x_j) "
+            "ln(1 - theta_kj): a white pixel (x_j = 0) is evidence too.",
+            "5.1",
+            _e_step_no_failure_term,
+        ),
+        Mistake(
+            "theta-swapped",
+            "theta and 1 - theta are swapped: theta_kj is the probability that pixel j is 1, "
+            "so x_j = 1 contributes ln theta_kj.",
+            "5.1",
+            _e_step_theta_swapped,
+        ),
+        Mistake(
+            "max-not-lse",
+            "the log-likelihood sums the largest ln pi_k p(x_i | theta_k) of each row; "
+            "ln p(x_i) is the log-SUM-exp over k, not the max.",
+            "5.4",
+            _e_step_max_not_lse,
+        ),
+        Mistake(
             "mean-log-likelihood",
             "the log-likelihood is averaged over the samples; the exercise asks for the total, "
             "sum_i ln p(x_i).",
@@ -264,6 +312,10 @@ def _m_hard(X, resp, a, b) -> dict:
     resp = np.asarray(resp, dtype=np.float64)
     hard = np.eye(resp.shape[1])[resp.argmax(axis=1)]
     return {"theta": _theta_from(X, hard, a - 1.0, a + b - 2.0)}
+
+
+def _m_half_prior(X, resp, a, b) -> dict:
+    return {"theta": _theta_from(X, resp, a - 1.0, a - 1.0)}
 
 
 def _m_pi_counts(X, resp, a, b) -> dict:
@@ -324,6 +376,13 @@ BERNOULLI_M_STEP = Exercise(
             _m_laplace_shift,
         ),
         Mistake(
+            "half-prior",
+            "the denominator adds only a - 1; the Beta(a, b) prior adds a - 1 pseudo-ones and "
+            "b - 1 pseudo-zeros, so N_k + a + b - 2.",
+            "5.6",
+            _m_half_prior,
+        ),
+        Mistake(
             "hard-assignment",
             "each sample was given wholly to its most responsible component; the M-step weights "
             "every sample by r_ik.",
@@ -373,6 +432,13 @@ def _labels_no_mapping(train_clusters, train_y, test_clusters, test_y, n_cluster
         "labels": labels,
         "accuracy": float(np.mean(labels[np.asarray(test_clusters)] == np.asarray(test_y))),
     }
+
+
+def _labels_empty_zero(train_clusters, train_y, test_clusters, test_y, n_clusters) -> dict:
+    right = _label_clusters(train_clusters, train_y, test_clusters, test_y, n_clusters)
+    labels = np.where(right["labels"] < 0, 0, right["labels"])
+    predicted = labels[np.asarray(test_clusters, dtype=int)]
+    return {"labels": labels, "accuracy": float(np.mean(predicted == np.asarray(test_y)))}
 
 
 def _labels_from_test(train_clusters, train_y, test_clusters, test_y, n_clusters) -> dict:
@@ -434,7 +500,7 @@ CLUSTER_LABELS = Exercise(
     generate=_generate_labels,
     n_hidden=4,
     reference=_label_clusters,
-    compare=record({"labels": close(0.0, 0.0), "accuracy": close(1e-12, 1e-12)}),
+    compare=record({"labels": integers(), "accuracy": close(1e-12, 1e-12)}),
     mistakes=(
         Mistake(
             "no-mapping",
@@ -443,6 +509,13 @@ CLUSTER_LABELS = Exercise(
             "training samples.",
             "5.4",
             _labels_no_mapping,
+        ),
+        Mistake(
+            "empty-label",
+            "a cluster with no training sample got label 0 (np.argmax of an empty count); "
+            "it has no majority, so its label is -1 and its test samples count as wrong.",
+            "5.4",
+            _labels_empty_zero,
         ),
         Mistake(
             "labels-from-test",
@@ -467,4 +540,4 @@ CLUSTER_LABELS = Exercise(
     ),
 )
 
-EXERCISES = (DIGITS_DIMS, BERNOULLI_E_STEP, BERNOULLI_M_STEP, CLUSTER_LABELS)
+EXERCISES = (DIGITS_DIMS, BERNOULLI_E_STEP, BERNOULLI_M_STEP, CLUSTER_LABELS, DIGITS_FIT)

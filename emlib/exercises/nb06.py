@@ -85,6 +85,21 @@ def _bic_k_weights(X, k_max, random_state) -> dict:
     return {"bics": bics}
 
 
+def _bic_without_2(X, k_max, random_state) -> dict:
+    return _criterion(X, k_max, random_state, lambda p, n: p * np.log(n), scale=2.0)
+
+
+def _bic_log10(X, k_max, random_state) -> dict:
+    return _criterion(X, k_max, random_state, lambda p, n: p * np.log10(n))
+
+
+def _bic_d_squared(X, k_max, random_state) -> dict:
+    right = _choose_k_bic(X, k_max, random_state)
+    n, d = np.shape(X)
+    K = np.arange(1, int(k_max) + 1)
+    return {"bics": right["bics"] + K * d * (d - 1) / 2 * np.log(n)}
+
+
 def _well_separated(rng: np.random.Generator, K: int, n: int):
     angles = rng.uniform(0, 2 * np.pi) + 2 * np.pi * np.arange(K) / max(K, 1)
     mu = 6.0 * np.column_stack([np.cos(angles), np.sin(angles)]) * (K > 1)
@@ -116,7 +131,9 @@ CHOOSE_K_BIC = Exercise(
     generate=_generate_bic,
     n_hidden=2,
     reference=_choose_k_bic,
-    compare=record({"K": whole_number(), "bics": close(1e-6, 1e-6)}, weights={"K": 2.0}),
+    compare=record(
+        {"K": whole_number(index_based=True), "bics": close(1e-6, 1e-6)}, weights={"K": 2.0}
+    ),
     mistakes=(
         Mistake(
             "aic",
@@ -137,6 +154,25 @@ CHOOSE_K_BIC = Exercise(
             "is better.",
             "6.1",
             _bic_argmax,
+        ),
+        Mistake(
+            "without-2",
+            "the criterion is -ln p(X | theta) + p ln n: BIC doubles the log-likelihood, "
+            "-2 ln p(X | theta) + p ln n.",
+            "6.1",
+            _bic_without_2,
+        ),
+        Mistake(
+            "log10-penalty",
+            "the penalty uses log10 n; BIC charges the natural logarithm, p ln n.",
+            "6.1",
+            _bic_log10,
+        ),
+        Mistake(
+            "d-squared",
+            "each covariance was counted as d^2 parameters; it is symmetric, d(d + 1)/2.",
+            "6.1",
+            _bic_d_squared,
         ),
         Mistake(
             "k-weights",
@@ -195,6 +231,14 @@ def _by_diagonal(Sigma, min_eigenvalue) -> np.ndarray:
     return np.flatnonzero(diag.min(axis=1) < min_eigenvalue)
 
 
+def _by_largest(Sigma, min_eigenvalue) -> np.ndarray:
+    return np.flatnonzero(np.linalg.eigvalsh(np.asarray(Sigma, dtype=np.float64))[:, -1] < min_eigenvalue)
+
+
+def _by_trace(Sigma, min_eigenvalue) -> np.ndarray:
+    return np.flatnonzero(np.trace(np.asarray(Sigma, dtype=np.float64), axis1=1, axis2=2) < min_eigenvalue)
+
+
 def _by_determinant(Sigma, min_eigenvalue) -> np.ndarray:
     return np.flatnonzero(np.linalg.det(np.asarray(Sigma, dtype=np.float64)) < min_eigenvalue)
 
@@ -235,10 +279,26 @@ def _public_collapse() -> dict:
                 (needle + needle.T) / 2,
                 np.diag([2e-3, 2e-3]),
                 np.diag([1e-8, 2e-8]),
+                np.diag([1e-5, 1.0]),  # thin along an axis: small diagonal, large trace
+                np.diag([6e-5, 6e-5]),  # a point: both eigenvalues small, their sum not
             ]
         ),
         "min_eigenvalue": 1e-4,
     }
+
+
+def _public_collapse_3d() -> dict:
+    """d = 3: the first eigenvalue np.linalg.eigvals lists, the diagonal and the determinant
+    each pick a different set of components from the smallest eigenvalue's."""
+    rng = np.random.default_rng(0)
+    eigenvalues = ([3.0, 1e-7, 2.0], [0.5, 1.5, 4.0], [2.0, 5.0, 1e-8], [1e-2, 1e-2, 1e-2])
+    Sigma = [_spd(rng, ev) for ev in eigenvalues] + [np.diag([1e-5, 1.0, 1.0]), 5e-5 * np.eye(3)]
+    return {"Sigma": np.array(Sigma), "min_eigenvalue": 1e-4}
+
+
+def _by_first_eigvals(Sigma, min_eigenvalue) -> np.ndarray:
+    first = np.linalg.eigvals(np.asarray(Sigma, dtype=np.float64))[:, 0].real
+    return np.flatnonzero(first < min_eigenvalue)
 
 
 COLLAPSE = Exercise(
@@ -249,7 +309,7 @@ COLLAPSE = Exercise(
     name="collapsing_components",
     signature="collapsing_components(Sigma, min_eigenvalue)",
     equation="6.3",
-    public_cases=(_public_collapse(),),
+    public_cases=(_public_collapse(), _public_collapse_3d()),
     generate=_generate_collapse,
     n_hidden=4,
     reference=_collapsing,
@@ -262,6 +322,28 @@ COLLAPSE = Exercise(
             "the thinnest direction.",
             "6.3",
             _by_diagonal,
+        ),
+        Mistake(
+            "eigvals-unsorted",
+            "the test reads the first eigenvalue np.linalg.eigvals returns, but eigvals lists "
+            "them in no particular order; take the smallest (np.linalg.eigvalsh sorts them in "
+            "ascending order, or use .min()).",
+            "6.3",
+            _by_first_eigvals,
+        ),
+        Mistake(
+            "largest",
+            "the test looks at the LARGEST eigenvalue (eigvalsh sorts them in ascending "
+            "order, so [:, -1] is the largest); a collapse is one small eigenvalue, [:, 0].",
+            "6.3",
+            _by_largest,
+        ),
+        Mistake(
+            "trace",
+            "the test uses the trace, the sum of the eigenvalues: one direction can collapse "
+            "while the others keep the sum large. Use the smallest eigenvalue.",
+            "6.3",
+            _by_trace,
         ),
         Mistake(
             "determinant",
@@ -305,12 +387,38 @@ def _restarts_first(X, n_components, seeds) -> dict:
 
 def _restarts_argmin(X, n_components, seeds) -> dict:
     lls = _compare_restarts(X, n_components, seeds)["log_likelihoods"]
-    return {"best_seed": int(np.ravel(seeds)[int(np.argmin(lls))])}
+    return {"log_likelihoods": lls, "best_seed": int(np.ravel(seeds)[int(np.argmin(lls))])}
 
 
 def _restarts_index(X, n_components, seeds) -> dict:
     lls = _compare_restarts(X, n_components, seeds)["log_likelihoods"]
-    return {"best_seed": int(np.argmax(lls))}
+    return {"log_likelihoods": lls, "best_seed": int(np.argmax(lls))}
+
+
+def _best_of_own(pick: Callable) -> Callable:
+    """``Mistake.matches``: best_seed is ``pick(seeds, the answer's own log-likelihoods)``, and
+    not the seed of their maximum (so that wrong log-likelihoods are never read as a wrong pick)."""
+
+    def matches(answer, inputs) -> bool:
+        try:
+            lls = np.asarray(answer["log_likelihoods"] if isinstance(answer, dict) else answer[0], float)
+            best = int(answer["best_seed"] if isinstance(answer, dict) else answer[1])
+        except (TypeError, ValueError, KeyError, IndexError):
+            return False
+        seeds = np.ravel(inputs["seeds"])
+        if lls.shape != seeds.shape or not np.isfinite(lls).all():
+            return False
+        return best == int(pick(seeds, lls)) and best != int(seeds[int(np.argmax(lls))])
+
+    return matches
+
+
+def _restarts_default_init(X, n_components, seeds) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", EmptyComponentWarning)
+        runs = [GaussianMixture(int(n_components), random_state=int(s)).fit(X) for s in np.ravel(seeds)]
+    return {"log_likelihoods": np.array([gm.log_likelihoods_[-1] for gm in runs])}
 
 
 def _overlapping(rng: np.random.Generator, K: int, n: int):
@@ -367,16 +475,27 @@ RESTARTS = Exercise(
             _restarts_first,
         ),
         Mistake(
+            "default-init",
+            "the runs start from GaussianMixture's default initialisation; the exercise compares "
+            'restarts from random samples, init="random_from_data", one run per seed.',
+            "3.3",
+            _restarts_default_init,
+        ),
+        Mistake(
             "argmin",
-            "best_seed is the run with the LOWEST log-likelihood; EM maximises it.",
+            "best_seed is the run with the LOWEST log-likelihood of your list; EM maximises it.",
             "3.3",
             _restarts_argmin,
+            matches=_best_of_own(lambda seeds, lls: seeds[int(np.argmin(lls))]),
+            explains=("best_seed",),
         ),
         Mistake(
             "index-not-seed",
             "best_seed is the position of the best run in seeds; return the seed itself, seeds[i].",
             "3.3",
             _restarts_index,
+            matches=_best_of_own(lambda seeds, lls: int(np.argmax(lls))),
+            explains=("best_seed",),
         ),
     ),
     forbidden=("sklearn.mixture.GaussianMixture",),

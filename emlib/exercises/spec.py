@@ -29,8 +29,13 @@ is not correct, each :class:`Mistake` is tried: its ``variant`` behaves like a s
 that mistake (same call as the student's function; no argument for a value or choice), and when
 the output matches the variant (``Mistake.matches`` if given, else the exercise's ``compare``
 against the variant's output; for dict outputs only on the keys the variant gets wrong), the
-verdict names the mistake and the equation. Messages never contain expected values, public or
-hidden: comparators say *where* an answer is wrong, not what the right number is.
+verdict names the mistake and the equation; the parts of a dict answer that no diagnosed mistake
+explains are still reported after it ("Besides, ..."). A variant that is infinite or NaN where the
+reference is finite matches only the same non-finite values. A choice answer is read by
+:func:`choice_labels` (``"A"``, ``"(a)"`` are ``"a"``) and diagnosed only when every label is
+known. When no mistake matches, the comparator may still name a simple relation to the reference
+(:mod:`.relations`: a sign, a factor, a log base, a transpose). Messages never contain expected
+values, public or hidden: comparators say *where* an answer is wrong, not what the right number is.
 
 Distributional exercises (e.g. k-means++ seeding) set ``n_calls > 1`` and ``seed_argument``: the
 function is called ``n_calls`` times with ``inputs[seed_argument] + j`` for j = 0..n_calls-1, and
@@ -137,6 +142,8 @@ class Mistake:
         positional inputs) for a function exercise, with no argument for a value or choice
     matches : optional callable ``(answer, inputs) -> bool`` replacing the default test (the
         exercise's ``compare`` against the variant's output)
+    explains : for a dict answer diagnosed by ``matches``, the keys the mistake accounts for
+        (the other wrong keys are still reported); empty: all of them
     """
 
     slug: str
@@ -144,10 +151,28 @@ class Mistake:
     equation: str
     variant: Callable[..., Any]
     matches: Callable[[Any, Mapping[str, Any]], bool] | None = None
+    explains: tuple[str, ...] = ()
 
     def feedback(self) -> str:
         """The sentence shown to the student when this mistake is diagnosed."""
         return f"Looks like {self.description} See {equation_ref(self.equation)}."
+
+
+def choice_labels(answer) -> frozenset | None:
+    """The labels of a choice answer, normalised: ``{"A", "(c) "}`` -> ``{"a", "c"}``.
+
+    None when the answer is not a set, frozenset, list or tuple. Case, surrounding parentheses
+    and white space do not matter; anything else (``"e)"`` aside) is kept as written, so that an
+    unknown label is reported as unknown rather than read as a known one.
+    """
+    if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
+        return None
+    out = set()
+    for x in answer:
+        if isinstance(x, str):
+            x = x.strip().lstrip("(").rstrip(")").strip().lower()
+        out.add(x)
+    return frozenset(out)
 
 
 def equation_ref(equation: str) -> str:
@@ -158,6 +183,47 @@ def equation_ref(equation: str) -> str:
         return f"eq. ({parts[0]}) of notebook {notebook}"
     sep = "-" if re.search(r"[-–]", equation) else ", "
     return f"eqs. {sep.join(f'({p})' for p in parts)} of notebook {notebook}"
+
+
+#: Which sizes an input's axes give, by the notebooks' names for them.
+_AXES = {
+    "X": ("n", "d"), "x": ("n",), "q": ("n", "K"), "resp": ("n", "K"), "log_joint": ("n", "K"),
+    "pi": ("K",), "mu": ("K", "d"), "Sigma": ("K", "d", "d"), "theta": ("K", "d"),
+    "points": ("m",), "train_clusters": ("n",),
+}
+_SIZES = {"K": "K", "d": "d", "n_clusters": "K", "n_components": "K", "k_max": "K max"}
+
+
+def describe_case(inputs: Mapping[str, Any]) -> str:
+    """A short name for a case from its inputs: ``"spherical, n = 6, d = 2, K = 2"``."""
+    words = [v for v in inputs.values() if isinstance(v, str)]
+    sizes: dict[str, int] = {}
+    for name, value in inputs.items():
+        if name in _SIZES and isinstance(value, (int, np.integer)):
+            sizes.setdefault(_SIZES[name], int(value))
+        if name in ("a", "b") and isinstance(value, (int, float)):
+            sizes[name] = value
+        shape = np.shape(value) if isinstance(value, np.ndarray) else ()
+        for axis, size in zip(_AXES.get(name, ()), shape, strict=False):
+            sizes.setdefault(axis, int(size))
+    order = ("n", "m", "d", "K", "K max", "a", "b")
+    words += [f"{k} = {sizes[k]:g}" for k in order if k in sizes]
+    return ", ".join(words)
+
+
+_REPEATS = 20  # seeds called twice by Exercise.seeding_problem
+
+
+def _same_output(a, b) -> bool:
+    """Equal outputs, part by part for tuples; True when they cannot be compared (the
+    comparator, not the seed check, then says what is wrong with them)."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and len(a) == len(b):
+        if not all(np.ndim(x) == 0 for x in (*a, *b)):
+            return all(_same_output(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except Exception:  # the student's objects may not compare
+        return True
 
 
 def _parameters(signature: str) -> tuple[str, ...]:
@@ -190,6 +256,8 @@ class Exercise:
     forbidden : dotted names a function answer must not call, e.g. "emlib.gmm.e_step"
     choices : for choice exercises, label -> statement
     n_calls, seed_argument : for distributional exercises (see the module docstring)
+    case_names : a short name per public case ("spherical, K = 3"); default: one read from
+        the inputs' sizes (:func:`describe_case`)
     solution : a correct answer in the student's form (a function with the signature), for the
         tests; default: the reference itself (a distributional exercise, whose reference is a
         distribution rather than an output, needs one for ``model_answer``)
@@ -213,6 +281,7 @@ class Exercise:
     n_calls: int = 1
     seed_argument: str | None = None
     solution: Callable[..., Any] | None = None
+    case_names: tuple[str, ...] = ()
 
     def __post_init__(self):
         where = f"Exercise {self.id!r}"
@@ -246,6 +315,10 @@ class Exercise:
             raise ValueError(
                 f"{where}: a {self.kind} exercise has public_cases=({{}},) and no generate."
             )
+        object.__setattr__(self, "case_names", tuple(self.case_names))
+        if self.case_names and len(self.case_names) != len(self.public_cases):
+            raise ValueError(f"{where}: case_names names {len(self.case_names)} cases; there are "
+                             f"{len(self.public_cases)} public cases.")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"{where}: a choice exercise lists its statements in choices.")
         if self.n_calls > 1 and self.seed_argument not in self.parameters:
@@ -291,6 +364,12 @@ class Exercise:
         return answer
 
     # -- cases ---------------------------------------------------------------------------
+    def case_name(self, index: int) -> str:
+        """The short name of public case ``index``, shown by ``check``."""
+        if index < len(self.case_names):
+            return self.case_names[index]
+        return describe_case(self.public_cases[index])
+
     def hidden_cases(self, seed: int, n: int | None = None) -> tuple[dict, ...]:
         """``n`` (default ``n_hidden``) input dicts for the grader, deterministic in ``seed``."""
         n = self.n_hidden if n is None else n
@@ -326,6 +405,37 @@ class Exercise:
             outputs.append(answer(*case.values()))
         return outputs
 
+    def seeding_problem(self, answer, inputs: Mapping[str, Any], outputs: list) -> str:
+        """For a distributional exercise, what is wrong with the use of the seed ("" if nothing).
+
+        ``outputs`` are :meth:`run`'s (seeds ``s, s + 1, ...``). The function is called again
+        with the first ``_REPEATS`` seeds and must return the same outputs (a draw from numpy's global state
+        does not); and different seeds must not all give one output (a seed that is ignored).
+        """
+        if self.n_calls < 2 or not outputs:
+            return ""
+        arg = self.seed_argument
+        # Repeat the first few seeds: one repeat alone may coincide by chance.
+        for j in range(min(len(outputs), _REPEATS)):
+            case = copy.deepcopy(dict(inputs))
+            case[arg] = inputs[arg] + j
+            if not _same_output(answer(*case.values()), outputs[j]):
+                break
+        else:
+            j = None
+        if j is not None:
+            return (
+                f"two calls with the same {arg} gave different results: draw every random "
+                f"number from rng = np.random.default_rng({arg}), never from np.random's "
+                f"global state, so that a seed reproduces its result"
+            )
+        if all(_same_output(o, outputs[0]) for o in outputs[1:]):
+            return (
+                f"{len(outputs)} calls with different {arg} all gave the same result: the "
+                f"function ignores {arg}; create rng = np.random.default_rng({arg}) from it"
+            )
+        return ""
+
     def expected(self, inputs: Mapping[str, Any]):
         """``reference(**inputs)`` on a copy of the inputs."""
         return self.reference(**copy.deepcopy(dict(inputs)))
@@ -348,21 +458,44 @@ class Exercise:
             )
         if verdict.status == "ok":
             return verdict
+        if self.kind == "choice":
+            # Only a well-formed answer is diagnosed: an unknown label is reported as unknown.
+            output = choice_labels(output)
+            if output is None or not output <= set(self.choices):
+                return verdict
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # a variant such as "no log-sum-exp" overflows
-            found = [m for m in self.mistakes if self._matches(m, output, expected, inputs)]
+            found = {}
+            for m in self.mistakes:
+                keys = self._explains(m, output, expected, inputs)
+                if keys is not None:
+                    found[m] = keys
         if not found:
             return verdict
         message = " ".join(m.feedback() for m in found)
-        return Verdict(verdict.fraction, verdict.status, message, found[0].slug)
+        others = self._unexplained(output, expected, inputs, found.values())
+        if others:
+            message += f" Besides, {others}."
+        elif self.kind == "choice":
+            message += f" In all, {verdict.message}."  # other statements may be wrong too
+        return Verdict(verdict.fraction, verdict.status, message, next(iter(found)).slug)
 
-    def _matches(self, mistake: Mistake, output, expected, inputs) -> bool:
+    def _explains(self, mistake: Mistake, output, expected, inputs) -> frozenset | None:
+        """None if ``mistake`` does not explain ``output``; else the keys of a dict answer it
+        explains (empty: the whole answer, or a ``matches`` test that does not say)."""
         try:
             if mistake.matches is not None:
-                return bool(mistake.matches(output, inputs))
+                if not mistake.matches(output, inputs):
+                    return None
+                keys = frozenset(mistake.explains)
+                if keys and isinstance(expected, Mapping):  # only a part that is in fact wrong
+                    if all(self.compare(output, {k: expected[k]}, inputs).status == "ok" for k in keys):
+                        return None
+                return keys
             wrong = (
                 self.run(mistake.variant, inputs) if self.kind == "function" else mistake.variant()
             )
+            keys = frozenset()
             if isinstance(wrong, Mapping) and isinstance(expected, Mapping):
                 # Only the parts the mistake changes: the rest may be right or wrong on its own.
                 wrong = {
@@ -372,7 +505,26 @@ class Exercise:
                     and self.compare({k: w}, {k: expected[k]}, inputs).status != "ok"
                 }
                 if not wrong:
-                    return False
-            return self.compare(output, wrong, inputs).status == "ok"
+                    return None
+                keys = frozenset(wrong)
+            return keys if self.compare(output, wrong, inputs).status == "ok" else None
         except Exception:
-            return False
+            return None
+
+    def _unexplained(self, output, expected, inputs, explained) -> str:
+        """The record comparator's notes on the wrong parts no diagnosed mistake explains."""
+        explained = list(explained)
+        if not isinstance(expected, Mapping) or not explained or not all(explained):
+            return ""
+        covered = frozenset().union(*explained)
+        notes = []
+        for k in expected:
+            if k in covered:
+                continue
+            try:
+                v = self.compare(output, {k: expected[k]}, inputs)
+            except Exception:
+                continue
+            if v.status != "ok":
+                notes.append(v.message)
+        return "; ".join(notes)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from _exercise_helpers import FAR, FIVE, TEST_RESP, reference, wrong_axis
 
-from emlib.exercises import CheckResult, check
+from emlib.exercises import CheckResult, check, get
 
 check_module = sys.modules["emlib.exercises.check"]
 HEADER = "01.test-resp · Responsibilities in 1-D · 3 points"
@@ -22,8 +22,8 @@ def test_correct_function_output_is_pinned(capsys):
     result = check(TEST_RESP, reference)
     assert lines_of(result) == [
         HEADER,
-        "  ✓ case 1: correct",
-        "  ✓ case 2: correct",
+        "  ✓ case 1 (five points): correct",
+        "  ✓ case 2 (a far point): correct",
         "  2/2 public cases passed: 3 of 3 points on these cases.",
     ]
     assert (result.status, result.earned, result.n_passed) == ("ok", 3.0, 2)
@@ -63,7 +63,7 @@ def test_exception_shows_its_type_message_and_the_students_line():
     line = inspect.getsourcelines(responsibilities)[1] + 2
     result = check(TEST_RESP, responsibilities)
     expected = (
-        f"case 1: raised ValueError: shapes do not match (line {line} of your code, in "
+        f"case 1 (five points): raised ValueError: shapes do not match (line {line} of your code, in "
         f'responsibilities: `raise ValueError("shapes do not match")`)'
     )
     assert result.lines[0] == ("error", expected)
@@ -76,7 +76,7 @@ def test_exception_inside_a_library_points_at_the_students_call():
 
     line = inspect.getsourcelines(responsibilities)[1] + 1
     message = check(TEST_RESP, responsibilities).lines[0][1]
-    assert message.startswith("case 1: raised LinAlgError: Matrix is not positive definite")
+    assert message.startswith("case 1 (five points): raised LinAlgError: Matrix is not positive definite")
     assert message.endswith(
         f"(line {line} of your code, in responsibilities: `return np.linalg.cholesky(-np.eye(2))`)"
     )
@@ -109,7 +109,7 @@ def test_exception_inside_a_library_points_at_the_students_call():
 )
 def test_garbage_outputs_read_as_wrong_with_a_reason(answer, message):
     result = check(TEST_RESP, answer)
-    assert result.lines[0] == ("wrong", f"case 1: {message}")
+    assert result.lines[0] == ("wrong", f"case 1 (five points): {message}")
     assert result.earned == 0
 
 
@@ -117,17 +117,17 @@ def test_known_mistake_is_named_with_its_equation():
     result = check(TEST_RESP, wrong_axis)
     assert result.lines[0] == (
         "wrong",
-        "case 1: Looks like the responsibilities are normalised over the samples instead of over "
+        "case 1 (five points): Looks like the responsibilities are normalised over the samples instead of over "
         "the components. See eq. (3.4) of notebook 03.",
     )
-    assert result.lines[1][1].startswith("case 2: Looks like the responsibilities are normalised")
+    assert result.lines[1][1].startswith("case 2 (a far point): Looks like the responsibilities are normalised")
 
 
 def test_far_point_without_logsumexp_is_diagnosed_only_where_it_breaks():
     from _exercise_helpers import no_logsumexp
 
     result = check(TEST_RESP, no_logsumexp)
-    assert result.lines[0] == ("ok", "case 1: correct")
+    assert result.lines[0] == ("ok", "case 1 (five points): correct")
     assert "See eq. (3.10) of notebook 03." in result.lines[1][1]
     assert (result.status, result.earned) == ("partial", 1.5)
 
@@ -152,7 +152,7 @@ def test_student_code_that_exits_or_loops_does_not_escape(monkeypatch):
     def exits(x, pi, mu, s):
         sys.exit(3)
 
-    assert check(TEST_RESP, exits).lines[0][1].startswith("case 1: raised SystemExit: 3 (line ")
+    assert check(TEST_RESP, exits).lines[0][1].startswith("case 1 (five points): raised SystemExit: 3 (line ")
 
     def loops(x, pi, mu, s):
         while True:
@@ -174,7 +174,7 @@ def test_student_code_that_exits_or_loops_does_not_escape(monkeypatch):
 
     monkeypatch.setattr(check_module, "TIME_LIMIT", 0.2)
     result = check(TEST_RESP, loops)
-    assert result.lines[0] == ("error", "case 1: stopped after 0.2 s: is there an endless loop?")
+    assert result.lines[0] == ("error", "case 1 (five points): stopped after 0.2 s: is there an endless loop?")
 
 
 def test_an_answer_that_mutates_its_inputs_changes_nothing():
@@ -199,7 +199,7 @@ def test_an_object_that_breaks_numpy_conversion_is_wrong_not_a_crash():
     result = check(TEST_RESP, lambda *a: Hostile())
     assert result.lines[0] == (
         "wrong",
-        "case 1: expected numbers; got a Hostile numpy cannot read as floats",
+        "case 1 (five points): expected numbers; got a Hostile numpy cannot read as floats",
     )
     assert check(TEST_RESP, Hostile()).lines[0][1].startswith("expected your function")
 
@@ -224,11 +224,17 @@ def test_value_and_choice_feedback():
         )
     ]
     assert result.earned == 2.0
-    cost = check("03.em-cost", {"a", "c"})
-    assert "O(nKd)" in cost.lines[0][1] and "O(nKd^2 + Kd^3)" in cost.lines[0][1]
-    assert cost.earned == 2.0
-    both = check("03.em-cost", ["a", "b", "c"]).lines[0][1]
+    cost = get("03.em-cost").judge({"a", "c"}, {})  # the grader's feedback names the mistake
+    assert "O(nKd)" in cost.message and "O(nKd^2 + Kd^3)" in cost.message
+    assert cost.fraction == pytest.approx(2 / 3)
+    both = get("03.em-cost").judge(["a", "b", "c"], {}).message
     assert "you took (b) as true" in both and "you took (c) as true" in both
+    withheld = check("03.em-cost", {"a", "c"})  # check itself says only "not yet"
+    assert withheld.lines[0][1].startswith("not yet: at least one statement")
+    assert (withheld.earned, withheld.withheld) == (0.0, True)
+    assert withheld.summary == (
+        "0/1 public case passed; the points, per statement, are counted at grading."
+    )
     assert check("03.em-cost", "a").lines[0][1] == (
         "expected a set of labels such as {'a', 'b'}; got str 'a'"
     )
