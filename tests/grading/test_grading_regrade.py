@@ -122,3 +122,20 @@ def test_a_rerun_given_one_of_a_students_files_keeps_the_others(tmp_path):
     assert first.total == again.total == 8
     assert (f"the gradebook in {out} keeps the earlier results of 1 file(s) not given this time: "
             f"gus (g1.ipynb)") in (tmp_path / "log").read_text()
+
+
+GLOBAL_STATE_SEEDING = '''def kmeans_plusplus(X, n_clusters, random_state):
+    X = np.asarray(X, dtype=float)
+    centres = [X[np.random.randint(len(X))]]  # numpy's global state: the seed is not used
+    for _ in range(1, n_clusters):
+        d2 = np.min([((X - c) ** 2).sum(axis=1) for c in centres], axis=0)
+        centres.append(X[np.random.choice(len(X), p=d2 / d2.sum())])
+    return np.array(centres)'''
+
+
+def test_a_seeding_that_ignores_its_seed_scores_zero_at_grading(tmp_path):
+    write(tmp_path / "subs" / "kim.ipynb", notebook([code(IMPORTS), code(GLOBAL_STATE_SEEDING)]))
+    (row,) = grade([tmp_path / "subs"], _options(tmp_path / "out", exercises=("04.kmeans-plusplus",)))
+    result = row.exercises["04.kmeans-plusplus"]
+    assert (result.status, result.points) == ("wrong", 0.0)
+    assert "two calls with the same random_state gave different results" in result.messages[0]

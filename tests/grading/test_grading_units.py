@@ -368,3 +368,19 @@ def test_html_feedback_shows_code_spans_as_code():
     assert "<li>cell 3 (<code>x = 1</code>) was not run</li>" in page
     assert "`" not in page
     assert "<p>Other files in your folder, not graded: <code>report.pdf</code></p>" in page
+
+
+def test_a_distribution_whose_seed_does_not_reproduce_its_result_scores_zero():
+    from emlib.exercises import spec
+    from emlib.grading.protocol import SEED_REPEATS
+
+    assert spec._REPEATS == SEED_REPEATS  # the kernel calls again as many seeds as check does
+    ex = get("04.kmeans-plusplus")
+    scorer = Scorer([ex], 0)
+    case = scorer.cases[ex.id][0]
+    outputs = ex.run(ex.model_answer(), case)
+    assert scorer.judge(ex, 0, outputs + outputs[:SEED_REPEATS]).fraction > 0.0
+    shuffled = outputs[1:] + outputs[:1]
+    verdict = scorer.judge(ex, 0, outputs + shuffled[:SEED_REPEATS])
+    assert verdict.fraction == 0.0
+    assert verdict.message.startswith("two calls with the same random_state gave different results")
