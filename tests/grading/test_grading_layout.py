@@ -88,3 +88,13 @@ def test_a_loose_file_that_is_not_a_notebook_is_reported(tmp_path):
     discover([tmp_path / "subs"], warn=warnings.append)
     assert warnings == [f"{tmp_path / 'subs/readme.txt'} is not a notebook (.ipynb) and not a "
                         f"student folder; it was not graded"]
+
+
+def test_the_command_refuses_a_folder_one_level_too_high_with_exit_status_2(tmp_path, capsys):
+    from emlib.cli import main
+
+    _files(tmp_path, "class/submissions/alice/03_gmm.ipynb", "class/submissions/bob/03_gmm.ipynb")
+    assert main(["grade", str(tmp_path / "class"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"emlib grade: error: submission folder {tmp_path / 'class'} holds ")
+    assert not (tmp_path / "out" / "gradebook.csv").exists()
