@@ -301,7 +301,7 @@ def main(argv=None) -> int:
         "tests": tests,
     }
     path.write_text(json.dumps(report, indent=2, default=float))
-    print(f"\nwrote {path.relative_to(ROOT)}")
+    print(f"\nwrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     failed = any(r["misses"] for r in rows) or any(
         n["error"] or n["seconds"] > NOTEBOOK_LIMIT_S for n in notebooks
     )

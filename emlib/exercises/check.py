@@ -34,6 +34,7 @@ from pathlib import Path
 
 from ..grading.protocol import ERROR, NOT_ATTEMPTED, OK, PARTIAL, WRONG, is_unattempted
 from . import forbidden
+from .hints import HINTS
 from .registry import get
 from .spec import Exercise, Verdict, choice_labels
 
@@ -298,7 +299,8 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
         verdicts = [_run_case(ex, answer, case, deadline, called) for case in ex.public_cases]
         if all(v.status == NOT_ATTEMPTED for v in verdicts):
             raiser = f"`{ex.name}` still raises NotImplementedError"
-            lines = [(NOT_ATTEMPTED, f"not attempted yet: {raiser}")]
+            offer = f'; stuck? hint("{ex.id}") shows a first hint' if ex.id in HINTS else ""
+            lines = [(NOT_ATTEMPTED, f"not attempted yet: {raiser}{offer}")]
         elif n == 1:
             withheld = _withhold(ex, answer, verdicts[0])
             verdicts = [withheld or verdicts[0]]

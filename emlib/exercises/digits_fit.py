@@ -67,9 +67,13 @@ def _fit(X, pi, theta, a, b, n_iter, m_step=reference.bernoulli_m_step):
     return pi, theta
 
 
-def _fit_digits(X, X_test, pi, theta, a, b, n_iter) -> dict:
-    pi, theta = _fit(X, pi, theta, a, b, n_iter)
+def _fit_with(X, X_test, pi, theta, a, b, n_iter, m_step=reference.bernoulli_m_step) -> dict:
+    pi, theta = _fit(X, pi, theta, a, b, n_iter, m_step)
     return {"pi": pi, "theta": theta, "test_log_p": _mean_log_p(X_test, pi, theta)}
+
+
+def _fit_digits(X, X_test, pi, theta, a, b, n_iter) -> dict:
+    return _fit_with(X, X_test, pi, theta, a, b, n_iter)
 
 
 def _on_training(X, X_test, pi, theta, a, b, n_iter) -> dict:
@@ -93,8 +97,18 @@ def _hard(X, X_test, pi, theta, a, b, n_iter) -> dict:
     def hard_m_step(X, resp, a, b):
         return reference.bernoulli_m_step(X, np.eye(resp.shape[1])[resp.argmax(axis=1)], a, b)
 
-    pi, theta = _fit(X, pi, theta, a, b, n_iter, m_step=hard_m_step)
-    return {"pi": pi, "theta": theta, "test_log_p": _mean_log_p(X_test, pi, theta)}
+    return _fit_with(X, X_test, pi, theta, a, b, n_iter, hard_m_step)
+
+
+def _start_likelihood(X, X_test, pi, theta, a, b, n_iter) -> dict:
+    return {"test_log_p": _mean_log_p(X_test, pi, theta)}
+
+
+def _pi_fixed(X, X_test, pi, theta, a, b, n_iter) -> dict:
+    def theta_only(X, resp, a, b):
+        return pi, reference.bernoulli_m_step(X, resp, a, b).theta
+
+    return _fit_with(X, X_test, pi, theta, a, b, n_iter, theta_only)
 
 
 def _fit_on_both(X, X_test, pi, theta, a, b, n_iter) -> dict:
@@ -158,6 +172,19 @@ DIGITS_FIT = Exercise(
             "every image by r_ik.",
             "5.5",
             _hard,
+        ),
+        Mistake(
+            "start-likelihood",
+            "test_log_p scores the start (pi, theta) passed in, not the fitted parameters the "
+            "function returns.",
+            "5.4",
+            _start_likelihood,
+        ),
+        Mistake(
+            "pi-fixed",
+            "the weights stay at their start; the M-step updates pi_k = N_k / n too.",
+            "3.5",
+            _pi_fixed,
         ),
         Mistake(
             "fit-on-held-out",

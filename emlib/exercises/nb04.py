@@ -17,6 +17,9 @@ of k-means with K centres.
 
 ``04.eps-limit`` (choice): which statements about the limit eps -> 0 of a mixture with shared
 covariance eps I are true, e.g. ``{"a", "c"}``.
+
+``04.lloyd-descent`` (derivation): why a Lloyd iteration never raises J, with the two drops of
+one iteration as its numeric part; declared in :mod:`emlib.exercises.lloyd_descent`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from .compare import (
     record,
     whole_number,
 )
+from .lloyd_descent import LLOYD_DESCENT
 from .spec import Exercise, Mistake
 
 # ---------------------------------------------------------------------------------------------
@@ -591,4 +595,4 @@ EPS_LIMIT = Exercise(
     ),
 )
 
-EXERCISES = (KMEANS_PLUSPLUS, LLOYD_STEP, PARAM_COUNTS, EPS_LIMIT)
+EXERCISES = (KMEANS_PLUSPLUS, LLOYD_STEP, PARAM_COUNTS, EPS_LIMIT, LLOYD_DESCENT)

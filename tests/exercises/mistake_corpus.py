@@ -525,6 +525,49 @@ def _(tc, ty, sc, sy, K):
 last_line("05.cluster-labels", "a tuple (accuracy, labels)",
           lambda d: (d["accuracy"], d["labels"]), "order")
 
+# -- 05.digits-fit ------------------------------------------------------------------------------
+
+
+def _fit_with(X, X_test, pi, theta, a, b, n_iter, m_step=None, start_ll=False, per_pixel=False):
+    """EM on the digits as a student writes it; the keywords switch one slip on."""
+    m_step = m_step or (lambda X, resp, a, b: tuple(R.bernoulli_m_step(X, resp, a, b)))
+    start = (pi, theta)
+    for _ in range(n_iter):
+        resp, _ = R.bernoulli_e_step(X, pi, theta)
+        pi, theta = m_step(X, resp, a, b)
+    scored = start if start_ll else (pi, theta)
+    mean = R.bernoulli_e_step(X_test, *scored)[1] / len(X_test)
+    return pi, theta, mean / X.shape[1] if per_pixel else mean
+
+
+@slip("05.digits-fit", "held-out likelihood of the start, not of the fit", "start-likelihood")
+def _(X, Xt, pi, theta, a, b, n_iter):
+    return _fit_with(X, Xt, pi, theta, a, b, n_iter, start_ll=True)
+
+
+@slip("05.digits-fit", "mean log-likelihood per pixel", "over-d")
+def _(X, Xt, pi, theta, a, b, n_iter):
+    return _fit_with(X, Xt, pi, theta, a, b, n_iter, per_pixel=True)
+
+
+@slip("05.digits-fit", "the M-step without the prior (maximum likelihood)")
+def _(X, Xt, pi, theta, a, b, n_iter):
+    def ml(X, resp, a, b):
+        N_k = resp.sum(axis=0)
+        return N_k / len(X), np.clip(resp.T @ X / N_k[:, None], 1e-12, 1 - 1e-12)
+
+    return _fit_with(X, Xt, pi, theta, a, b, n_iter, m_step=ml)
+
+
+@slip("05.digits-fit", "pi kept at the start, only theta updated", "pi-fixed")
+def _(X, Xt, pi, theta, a, b, n_iter):
+    return _fit_with(X, Xt, pi, theta, a, b, n_iter,
+                     m_step=lambda X, resp, a, b: (pi, R.bernoulli_m_step(X, resp, a, b).theta))
+
+
+last_line("05.digits-fit", "a tuple (theta, pi, test_log_p)",
+          lambda d: (d["theta"], d["pi"], d["test_log_p"]), "order")
+
 # -- 06.choose-k-bic ------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from emlib.exercises import all_exercises, get, hint
+from emlib.exercises import all_exercises, check, get, hint
 from emlib.exercises.hints import HINTS, Hint, hints_used
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -111,3 +111,17 @@ def test_the_student_edition_offers_the_hint_above_the_stub():
     )
     imports = [c.source for c in student.cells if "from emlib.exercises import" in c.source]
     assert any("hint" in s for s in imports), "the notebook must import hint beside check"
+
+
+def test_check_offers_the_hint_while_the_stub_still_raises():
+    def e_step(X, pi, mu, Sigma):
+        raise NotImplementedError("03.e-step: your code here")
+
+    result = check("03.e-step", e_step)
+    assert result.lines == [
+        (
+            "not-attempted",
+            'not attempted yet: `e_step` still raises NotImplementedError; stuck? hint("03.e-step")'
+            " shows a first hint",
+        )
+    ]
