@@ -158,12 +158,20 @@ def _random_theta(rng: np.random.Generator, K: int, d: int) -> np.ndarray:
 
 
 def _generate_e_step(rng: np.random.Generator) -> dict:
+    """Images of d = 784 pixels, as in the public underflow case: most drawn from a component,
+    at least one a fair coin per pixel, far from every component, so that its product of
+    pixel probabilities underflows (ln p(x_i | theta_k) is about -940 with theta_kj within
+    0.2 of 0 or 1) and only a log-space E-step gets every case right."""
     K = int(rng.integers(2, 5))
-    d = 784 if rng.random() < 0.3 else int(rng.integers(3, 21))
+    d = IMAGE_SIDE * IMAGE_SIDE
     n = int(rng.integers(5, 31))
-    theta = _random_theta(rng, K, d)
+    theta = np.where(rng.random((K, d)) < 0.5, rng.uniform(0.02, 0.2, (K, d)),
+                     rng.uniform(0.8, 0.98, (K, d)))
     z = rng.integers(K, size=n)
     X = (rng.random((n, d)) < theta[z]).astype(np.float64)
+    far = rng.random(n) < 0.3
+    far[rng.integers(n)] = True
+    X[far] = (rng.random((int(far.sum()), d)) < 0.5).astype(np.float64)
     return {"X": X, "pi": rng.dirichlet(np.full(K, 2.0)), "theta": theta}
 
 

@@ -5,6 +5,7 @@
     emlib grade SUBMISSION... --out DIR [--jobs N] [--timeout S] [--memory MB]
                 [--sandbox auto|required|off] [--seed SEED] [--force]
                 [--ids MAP.csv] [--exercises ID,...] [--wall-time S] [--quiet]
+                [--late LATE.csv] [--late-penalty PERCENT]
 
 Exit status: 0 when every submission was graded (whatever the students' scores), 2 for a usage
 error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap.
@@ -36,9 +37,11 @@ def register_grade(subparsers) -> None:
         help="grade student notebooks in a sandbox into OUT/gradebook.csv and feedback",
         description="Run each submitted notebook in a sandbox (bubblewrap + prlimit + a "
         "wall-clock timeout), call the graded functions on hidden inputs, judge the answers "
-        "outside the sandbox, and write OUT/gradebook.csv, OUT/feedback/<id>.md and .html, and "
-        "OUT/summary.md. The student id is the notebook's file name (or, for notebooks in a "
-        "sub-folder of a folder given, the sub-folder's name), unless --ids maps files to ids.",
+        "outside the sandbox, and write OUT/gradebook.csv, OUT/statuses.csv, "
+        "OUT/feedback/<id>.md and .html, and OUT/summary.md. The student id is the notebook's "
+        "file name (or, for notebooks in a sub-folder of a folder given, the sub-folder's name), "
+        "unless --ids maps files to ids. A re-run into the same OUT keeps every result it does "
+        "not grade again.",
     )
     p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
                    help=".ipynb files, or folders of them")
@@ -59,9 +62,16 @@ def register_grade(subparsers) -> None:
     p.add_argument("--force", action="store_true",
                    help="grade again submissions whose result is cached")
     p.add_argument("--ids", type=Path, default=None, metavar="MAP.csv",
-                   help="CSV with header 'file,id' mapping notebooks to student ids")
+                   help="CSV with header 'file,id' mapping notebook files to student ids (a "
+                   "student folder's name is its id and cannot be remapped)")
     p.add_argument("--exercises", default="",
-                   help="comma-separated exercise ids or notebook numbers (default: all)")
+                   help="comma-separated exercise ids or notebook numbers (default: all); into an "
+                   "existing OUT only their columns change")
+    p.add_argument("--late", type=Path, default=None, metavar="LATE.csv",
+                   help="CSV with header 'id,days_late': the penalty of late work (default: the "
+                   "late file of the previous run into OUT, if any)")
+    p.add_argument("--late-penalty", type=_positive(float), default=None, metavar="PERCENT",
+                   help="percent of the total taken per day late, at most all of it (default 10)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_grade)
 
@@ -74,7 +84,7 @@ def run_grade(args: argparse.Namespace) -> int:
         out=args.out, jobs=args.jobs, timeout=args.timeout, wall_seconds=args.wall_time,
         memory_mb=args.memory, sandbox=args.sandbox, seed=args.seed, force=args.force,
         ids=args.ids, exercises=tuple(s.strip() for s in args.exercises.split(",") if s.strip()),
-        quiet=args.quiet,
+        quiet=args.quiet, late=args.late, late_percent=args.late_penalty,
     )
     try:
         rows = grade(args.submissions, options)
@@ -84,6 +94,6 @@ def run_grade(args: argparse.Namespace) -> int:
     except GradingError as exc:
         print(f"emlib grade: error: {exc}", file=sys.stderr)
         return 2
-    print(f"graded {len(rows)} student(s): {args.out / 'gradebook.csv'}, "
+    print(f"wrote the marks of {len(rows)} student(s): {args.out / 'gradebook.csv'}, "
           f"{args.out / 'feedback'}/, {args.out / 'summary.md'}")
     return 0

@@ -1,11 +1,14 @@
-"""The outputs: ``gradebook.csv``, ``feedback/<id>.md`` and ``.html``, ``summary.md`` and its histogram.
+"""The outputs: ``gradebook.csv``, ``statuses.csv``, ``feedback/<name>.md`` and ``.html``,
+``summary.md`` and its histogram.
 
 ``gradebook.csv`` has one row per student: ``id``, one column per exercise (the points, or the
 status word for ``timeout``, ``memory``, ``crashed``, ``invalid-notebook`` and ``manual``, which are
 never a plain zero), ``total``, ``maximum`` (automatic points; derivations are marked by hand),
-``percent``, ``statuses`` (e.g. ``ok:3 wrong:1``) and ``flags``. Every file is written atomically
-(a temporary file in the same folder, then ``os.replace``), so a crash or a reader never sees half
-a gradebook; the same results always give the same bytes.
+``percent``, ``statuses`` (e.g. ``ok:3 wrong:1``) and ``flags``. ``statuses.csv`` has the same rows
+and exercise columns, each holding the exercise's status, so that every 0 can be told apart
+after export. Every file is written atomically (a temporary file in the same folder, then
+``os.replace``), so a crash or a reader never sees half a gradebook; the same results always
+give the same bytes.
 """
 
 from __future__ import annotations
@@ -20,13 +23,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .late import describe, penalty_fraction
 from .protocol import EXERCISE_STATUSES as STATUSES
 from .protocol import NOT_A_ZERO
 from .score import ExerciseResult
-
-_PREFERENCE = {s: i for i, s in enumerate(
-    ["ok", "partial", "wrong", "error", "not-attempted", "flagged", "timeout", "memory", "crashed",
-     "missing", "invalid-notebook", "manual"])}
 
 
 @dataclass
@@ -36,10 +36,22 @@ class StudentRow:
     exercises: dict[str, ExerciseResult]
     notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    other_files: list[str] = field(default_factory=list)  # in the student's folder, not graded
+    days_late: float = 0.0
+    late_percent: float = 0.0  # penalty per day late (see .late)
+
+    @property
+    def points(self) -> float:
+        """The points scored, before any late penalty."""
+        return round(sum(r.points for r in self.exercises.values()), 2)
+
+    @property
+    def late_deduction(self) -> float:
+        return round(self.points * penalty_fraction(self.days_late, self.late_percent), 2)
 
     @property
     def total(self) -> float:
-        return round(sum(r.points for r in self.exercises.values()), 2)
+        return round(self.points - self.late_deduction, 2)
 
     @property
     def maximum(self) -> float:
@@ -70,22 +82,23 @@ def atomic_write(path: Path, data) -> None:
 
 
 def merge(results, exercises) -> list[StudentRow]:
-    """One row per student: for each exercise the best result among that student's submissions."""
+    """One row per student, from the results of that student's files.
+
+    The layout rules (:mod:`.layout`) leave at most one file per course notebook per student,
+    so each exercise's result comes from the one file that answers its notebook.
+    """
     by_student: dict[str, list] = {}
     for res in results:
         by_student.setdefault(res.student, []).append(res)
     rows = []
     for student in sorted(by_student):
-        subs = by_student[student]
+        subs = [s for s in by_student[student] if s.kind == "notebook"]
         chosen: dict[str, ExerciseResult] = {}
         for ex in exercises:
             candidates = [s.exercises[ex.id] for s in subs if ex.id in s.exercises]
             invalid = [s.invalid for s in subs if s.invalid and not s.notebooks]
             if candidates:
-                chosen[ex.id] = min(candidates, key=lambda r: (-r.points, _PREFERENCE[r.status]))
-            elif ex.kind == "derivation":
-                chosen[ex.id] = ExerciseResult(ex.id, ex.title, 0.0, 0.0, "manual",
-                                               ["marked by hand from your written answer"])
+                chosen[ex.id] = candidates[0]
             elif invalid:  # a file that could be any notebook: not a plain "missing"
                 chosen[ex.id] = ExerciseResult(ex.id, ex.title, 0.0, ex.auto_points,
                                                "invalid-notebook", invalid[:1])
@@ -95,10 +108,10 @@ def merge(results, exercises) -> list[StudentRow]:
                     [f"no submitted notebook contains notebook {ex.notebook}"])
         notes = [f"{Path(s.path).name}: {n}" for s in subs for n in s.notes]
         notes += [f"{Path(s.path).name}: not a valid notebook ({s.invalid})" for s in subs if s.invalid]
-        flags = sorted({f for s in subs for f in s.flags})
-        if len(subs) > len({tuple(s.notebooks) for s in subs}):
-            flags.append("duplicate-submission")
-        rows.append(StudentRow(student, [s.path for s in subs], chosen, notes, flags))
+        notes += [n for s in by_student[student] if s.kind != "notebook" for n in s.notes]
+        others = sorted({f for s in by_student[student] for f in s.other_files})
+        flags = sorted({f for s in by_student[student] for f in s.flags})
+        rows.append(StudentRow(student, [s.path for s in subs], chosen, notes, flags, others))
     return rows
 
 
@@ -109,27 +122,62 @@ def _cell(r: ExerciseResult) -> str:
 def gradebook_csv(rows: list[StudentRow], exercises) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["id", *[ex.id for ex in exercises], "total", "maximum", "percent", "statuses",
-                "flags"])
+    late = any(row.days_late for row in rows)  # the late columns only when someone is late
+    w.writerow(["id", *[ex.id for ex in exercises], *(["days_late", "late_penalty"] * late),
+                "total", "maximum", "percent", "statuses", "flags"])
     for row in rows:
         w.writerow([row.student, *[_cell(row.exercises[ex.id]) for ex in exercises],
+                    *([f"{row.days_late:g}", f"{row.late_deduction:g}"] * late),
                     f"{row.total:g}", f"{row.maximum:g}", f"{row.percent:g}", row.status_summary(),
                     ";".join(row.flags)])
     return buf.getvalue()
 
 
+def statuses_csv(rows: list[StudentRow], exercises) -> str:
+    """``statuses.csv``: the gradebook's shape, with the status word of every exercise, so that
+    a 0 that is ``missing``, ``not-attempted``, ``error`` or ``flagged`` is told from a 0 scored."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", *[ex.id for ex in exercises]])
+    for row in rows:
+        w.writerow([row.student, *[row.exercises[ex.id].status for ex in exercises]])
+    return buf.getvalue()
+
+
+def _submitted(row: StudentRow, code) -> list[str]:
+    lines = ["Submitted: " + (", ".join(code(Path(f).name) for f in row.files) or "no notebook")]
+    if row.other_files:
+        lines.append("Other files in your folder, not graded: "
+                     + ", ".join(code(f) for f in row.other_files))
+    return lines
+
+
+def _late_lines(row: StudentRow) -> list[str]:
+    if not row.days_late:
+        return []
+    return [describe(row.days_late, row.late_percent, row.points, row.late_deduction), ""]
+
+
+def _score(r: ExerciseResult) -> str:
+    return "marked by hand" if r.status == "manual" else f"{r.points:g} / {r.max_points:g}"
+
+
 def feedback_md(row: StudentRow, exercises) -> str:
     lines = [f"# Feedback for {row.student}", "",
              f"**Total: {row.total:g} / {row.maximum:g} ({row.percent:g}%)**", "",
-             "Submitted: " + ", ".join(f"`{Path(f).name}`" for f in row.files), "",
-             "## Running your notebook", ""]
+             *_late_lines(row),
+             *_submitted(row, lambda f: f"`{f}`"), "", "## Running your notebook", ""]
     lines += [f"- {n}" for n in row.notes] or ["- every cell ran without an error"]
     for ex in exercises:
         r = row.exercises[ex.id]
-        score = "marked by hand" if r.status == "manual" else f"{r.points:g} / {r.max_points:g}"
-        lines += ["", f"## {ex.id}: {ex.title}", "", f"**{score}, {r.status}**", ""]
+        lines += ["", f"## {ex.id}: {ex.title}", "", f"**{_score(r)}, {r.status}**", ""]
         lines += [f"- {m}" for m in r.messages]
     return "\n".join(lines) + "\n"
+
+
+def _inline(text: str) -> str:
+    """Escaped HTML, with the Markdown code spans of the messages (`name`) as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def feedback_html(row: StudentRow, exercises) -> str:
@@ -141,18 +189,19 @@ def feedback_html(row: StudentRow, exercises) -> str:
         ".ok{color:#1a7f37}.partial{color:#9a6700}.bad{color:#cf222e}</style></head><body>",
         f"<h1>Feedback for {e(row.student)}</h1>",
         f"<p><strong>Total: {row.total:g} / {row.maximum:g} ({row.percent:g}%)</strong></p>",
-        "<p>Submitted: " + ", ".join(f"<code>{e(Path(f).name)}</code>" for f in row.files) + "</p>",
+        *(f"<p>{e(line)}</p>" for line in _late_lines(row) if line),
+        *(f"<p>{line}</p>" for line in _submitted(row, lambda f: f"<code>{e(f)}</code>")),
         "<h2>Running your notebook</h2><ul>",
     ]
-    parts += [f"<li>{e(n)}</li>" for n in row.notes] or ["<li>every cell ran without an error</li>"]
+    parts += [f"<li>{_inline(n)}</li>" for n in row.notes] or [
+        "<li>every cell ran without an error</li>"]
     parts.append("</ul>")
     for ex in exercises:
         r = row.exercises[ex.id]
         cls = {"ok": "ok", "partial": "partial", "manual": "partial"}.get(r.status, "bad")
-        score = "marked by hand" if r.status == "manual" else f"{r.points:g} / {r.max_points:g}"
         parts += [f"<h2>{e(ex.id)}: {e(ex.title)}</h2>",
-                  f'<p class="{cls}"><strong>{score}, {e(r.status)}</strong></p><ul>']
-        parts += [f"<li>{e(m)}</li>" for m in r.messages]
+                  f'<p class="{cls}"><strong>{_score(r)}, {e(r.status)}</strong></p><ul>']
+        parts += [f"<li>{_inline(m)}</li>" for m in r.messages]
         parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -198,9 +247,12 @@ def summary_md(rows: list[StudentRow], exercises) -> str:
                           if counts[s] and s not in ("ok", "manual")) or "-"
         mistakes = Counter(m for r in res for m in r.mistakes)
         diag = ", ".join(f"{m} {c}" for m, c in mistakes.most_common()) or "-"
-        mean_pts = sum(r.points for r in res) / len(res) if res else 0.0
-        pts = "manual" if ex.kind == "derivation" else f"{ex.auto_points:g}"
-        lines.append(f"| {ex.id} | {pts} | {mean_pts:.2f} | {counts['ok']} | {modes} | {diag} |")
+        mean_pts = f"{sum(r.points for r in res) / len(res):.2f}" if res else "-"
+        if ex.kind == "derivation":  # marked by hand: no automatic points to average
+            pts, mean_pts = "manual", "-"
+        else:
+            pts = f"{ex.auto_points:g}"
+        lines.append(f"| {ex.id} | {pts} | {mean_pts} | {counts['ok']} | {modes} | {diag} |")
     flagged = [r.student for r in rows if r.flags]
     if flagged:
         lines += ["", "## Flags", ""]
@@ -214,13 +266,31 @@ def feedback_name(student: str) -> str:
     return name or "_"
 
 
+def feedback_names(students) -> dict[str, str]:
+    """Each student's feedback file name; when two ids give one name (``José García`` and
+    ``José_García``), the later id in sorted order gets ``-2`` (then ``-3``, ...) appended."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for student in sorted(students):
+        base = name = feedback_name(student)
+        n = 1
+        while name.casefold() in taken:  # case-insensitive file systems
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name.casefold())
+        names[student] = name
+    return names
+
+
 def write_all(out: Path, rows: list[StudentRow], exercises) -> None:
     """Write the gradebook, the feedback of every student and the summary into ``out``."""
+    names = feedback_names(row.student for row in rows)
     for row in rows:
-        name = feedback_name(row.student)
+        name = names[row.student]
         atomic_write(out / "feedback" / f"{name}.md", feedback_md(row, exercises))
         atomic_write(out / "feedback" / f"{name}.html", feedback_html(row, exercises))
     atomic_write(out / "summary-histogram.png",
                  histogram_png([r.total for r in rows], max((r.maximum for r in rows), default=0)))
     atomic_write(out / "summary.md", summary_md(rows, exercises))
+    atomic_write(out / "statuses.csv", statuses_csv(rows, exercises))
     atomic_write(out / "gradebook.csv", gradebook_csv(rows, exercises))

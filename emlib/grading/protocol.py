@@ -176,6 +176,9 @@ class KernelLimits(_Wire):
     max_output_bytes: int = 1 << 20  # output of one cell past which it is dropped and noted
 
 
+SEED_REPEATS = 20  # a distribution's first seeds, called again to see that a seed reproduces
+
+
 @dataclass(frozen=True)
 class ExercisePlan(_Wire):
     """One exercise to call in the kernel: ``n_cases`` hidden cases of the name ``name``."""

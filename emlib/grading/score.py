@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..exercises.spec import Verdict
 from . import protocol as P
 from .integrity import defining_cells, forbidden_references
 from .submission import SandboxRun
@@ -90,15 +91,31 @@ class Scorer:
                     self._expected[key] = ex.expected(self.cases[ex.id][index])
             return self._expected[key]
 
+    def judge(self, ex, index: int, output):
+        """The verdict on one hidden case's output, as the kernel helper reports it: for a
+        distribution, the ``n_calls`` outputs then the first seeds' outputs called again."""
+        case = self.cases[ex.id][index]
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            if ex.n_calls > 1 and isinstance(output, list):
+                again = output[ex.n_calls:]  # past them, the first outputs stand for repeats
+                output = output[:ex.n_calls]
+                repeats = iter(again + output[len(again):])
+                # the spec's own check, with the outputs the kernel gave when called again
+                problem = ex.seeding_problem(lambda *args: next(repeats), case, output)
+                if problem:
+                    return Verdict.wrong(problem)
+            return ex.judge(output, case, self.expected(ex, index))
+
     # -- one exercise ----------------------------------------------------------------------
     def score_exercise(self, ex, nb, raw: SandboxRun) -> ExerciseResult:
         """Score exercise ``ex`` of the notebook ``nb`` from the sandbox's report ``raw``."""
         res = ExerciseResult(ex.id, ex.title, 0.0, ex.auto_points, P.MISSING)
+        if raw.invalid:  # a damaged file, derivation or not
+            res.status, res.messages = P.INVALID_NOTEBOOK, [raw.invalid]
+            return res
         if ex.kind == "derivation":
             res.status, res.messages = P.MANUAL, ["marked by hand from your written answer"]
-            return res
-        if raw.invalid:
-            res.status, res.messages = P.INVALID_NOTEBOOK, [raw.invalid]
             return res
         reports = raw.results.get(ex.id)
         if reports is None:
@@ -135,9 +152,7 @@ class Scorer:
                 elif ex.kind != "function" and P.is_unattempted(r.output):
                     status = P.NOT_ATTEMPTED
                 else:
-                    with warnings.catch_warnings(), np.errstate(all="ignore"):
-                        warnings.simplefilter("ignore")
-                        v = ex.judge(r.output, self.cases[ex.id][i], self.expected(ex, i))
+                    v = self.judge(ex, i, r.output)
                     fraction, message = v.fraction, v.message
                     status = P.ERROR if v.status == P.ERROR else P.OK
                     if v.status == P.ERROR:

@@ -56,9 +56,12 @@ def read_notebook(path: Path):
     if len(raw) > MAX_NOTEBOOK_BYTES:
         return None, f"the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB"
     try:
-        json.loads(raw)
+        data = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         return None, f"not valid JSON ({str(exc)[:120]}): the file is damaged or not a notebook"
+    missing = [k for k in ("nbformat", "cells") if not isinstance(data, dict) or k not in data]
+    if missing:  # nbformat would read {"cells": []} as an empty notebook of an old version
+        return None, f"valid JSON but not a Jupyter notebook (no {' or '.join(missing)} field)"
     try:
         nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
         nbformat.validate(nb)

@@ -26,6 +26,25 @@ def _instructor_section() -> str:
     return text.split("## For instructors", 1)[1].split("\n## ", 1)[0]
 
 
+def test_the_guide_documents_every_status_flag_and_option():
+    from emlib.cli import build_parser
+    from emlib.grading.protocol import EXERCISE_STATUSES
+
+    guide = GUIDE.read_text(encoding="utf-8")
+    for status in EXERCISE_STATUSES:
+        assert f"| `{status}`" in guide or f", `{status}`" in guide, status
+    sources = "".join(f.read_text() for f in (REPO / "emlib" / "grading").glob("*.py"))
+    flags = set(re.findall(r'flags\.(?:append|add)\(f?"([^"{]+)', sources))
+    assert flags >= {"unsandboxed", "forbidden:", "unknown-notebook", "tamper-suspected"}
+    for flag in flags:
+        assert f"| `{flag}" in guide, flag
+    grade = build_parser()._subparsers._group_actions[0].choices["grade"]
+    for action in grade._actions:
+        for option in action.option_strings:
+            if option.startswith("--") and option not in ("--help", "--out"):
+                assert f"`{option}" in guide, option
+
+
 def test_readme_shows_the_guides_workflow():
     block = _bash_blocks(GUIDE)[0]
     assert block in re.findall(r"```bash\n(.*?)```", _instructor_section(), flags=re.S)

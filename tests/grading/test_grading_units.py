@@ -205,6 +205,9 @@ def test_feedback_file_names_are_safe():
     assert gradebook.feedback_name("alice") == "alice"
     assert gradebook.feedback_name("../../etc/passwd") == "_.._etc_passwd"
     assert gradebook.feedback_name("Ana María, s-12") == "Ana_María__s-12"
+    assert gradebook.feedback_names(["José_García", "José García", "jose", "JOSE"]) == {
+        "JOSE": "JOSE", "José García": "José_García", "José_García": "José_García-2",
+        "jose": "jose-2"}
 
 
 def test_atomic_write_replaces_whole_files_and_leaves_no_temporary(tmp_path):
@@ -223,14 +226,14 @@ def _sub(student, path, results, invalid=None, flags=()):
                             {r.id: r for r in results}, [], list(flags))
 
 
-def test_merge_keeps_each_students_best_and_writes_status_words(tmp_path, scorer):
+def test_merge_takes_each_notebook_from_its_file_and_writes_status_words(tmp_path, scorer):
     from emlib.grading.score import ExerciseResult
 
     exercises = [get(i) for i in EXERCISES]
     ok = ExerciseResult("03.e-step", "t", 5.0, 5.0, "ok")
     crashed = ExerciseResult("03.e-step", "t", 0.0, 5.0, "crashed")
     late = ExerciseResult("05.digits-dims", "t", 0.0, 3.0, "timeout")
-    rows = gradebook.merge([_sub("bob", "b1.ipynb", [crashed]), _sub("bob", "b2.ipynb", [ok, late]),
+    rows = gradebook.merge([_sub("bob", "b1.ipynb", [ok]), _sub("bob", "b2.ipynb", [late]),
                             _sub("amy", "a.ipynb", [crashed], flags=["kernel-died"])], exercises)
     assert [r.student for r in rows] == ["amy", "bob"]
     assert rows[1].exercises["03.e-step"].status == "ok" and rows[1].total == 5.0
@@ -321,3 +324,63 @@ def test_the_sandbox_command_line(monkeypatch, tmp_path, euid):
     tmpfs = cmd.index("--tmpfs")
     assert all(i > tmpfs for i, a in enumerate(cmd) if a == "--ro-bind" and cmd[i + 2] != "/usr"
                and not cmd[i + 2].startswith(("/etc", "/bin", "/lib", "/sbin")))
+
+
+# -- words: statuses and feedback that say what happened -------------------------------------
+
+
+def test_an_empty_cell_list_is_not_a_notebook(tmp_path):
+    bad = tmp_path / "empty.ipynb"
+    bad.write_text('{"cells": []}')
+    assert read_notebook(bad) == (
+        None, "valid JSON but not a Jupyter notebook (no nbformat field)")
+
+
+def test_a_derivation_takes_the_status_of_a_damaged_or_missing_file():
+    from emlib.grading.batch import SubmissionResult
+
+    tied = get("03.tied-cov")
+    damaged = Scorer([tied], 0).score_exercise(tied, None, SandboxRun(invalid="not valid JSON"))
+    assert (damaged.status, damaged.messages) == ("invalid-notebook", ["not valid JSON"])
+    other = SubmissionResult("a.ipynb", "amy", ["01"], None, {})
+    (row,) = gradebook.merge([other], [tied])
+    assert row.exercises["03.tied-cov"].status == "missing"
+
+
+def test_the_summary_gives_no_mean_for_an_exercise_marked_by_hand():
+    from emlib.grading.score import ExerciseResult
+
+    tied = get("03.tied-cov")
+    row = gradebook.StudentRow("amy", ["a.ipynb"], {tied.id: ExerciseResult(
+        tied.id, tied.title, 0.0, 0.0, "manual")})
+    assert f"| {tied.id} | manual | - | 0 | - | - |" in gradebook.summary_md([row], [tied])
+
+
+def test_html_feedback_shows_code_spans_as_code():
+    from emlib.grading.score import ExerciseResult
+
+    ex = get("03.e-step")
+    row = gradebook.StudentRow("amy", ["a.ipynb"], {ex.id: ExerciseResult(
+        ex.id, ex.title, 0.0, 5.0, "missing", ["`e_step` is not defined <here>"])},
+        notes=["cell 3 (`x = 1`) was not run"], other_files=["report.pdf"])
+    page = gradebook.feedback_html(row, [ex])
+    assert "<li><code>e_step</code> is not defined &lt;here&gt;</li>" in page
+    assert "<li>cell 3 (<code>x = 1</code>) was not run</li>" in page
+    assert "`" not in page
+    assert "<p>Other files in your folder, not graded: <code>report.pdf</code></p>" in page
+
+
+def test_a_distribution_whose_seed_does_not_reproduce_its_result_scores_zero():
+    from emlib.exercises import spec
+    from emlib.grading.protocol import SEED_REPEATS
+
+    assert spec._REPEATS == SEED_REPEATS  # the kernel calls again as many seeds as check does
+    ex = get("04.kmeans-plusplus")
+    scorer = Scorer([ex], 0)
+    case = scorer.cases[ex.id][0]
+    outputs = ex.run(ex.model_answer(), case)
+    assert scorer.judge(ex, 0, outputs + outputs[:SEED_REPEATS]).fraction > 0.0
+    shuffled = outputs[1:] + outputs[:1]
+    verdict = scorer.judge(ex, 0, outputs + shuffled[:SEED_REPEATS])
+    assert verdict.fraction == 0.0
+    assert verdict.message.startswith("two calls with the same random_state gave different results")
