@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..exercises import all_exercises
+from ..exercises.hints import HINTS, hints_used
 from . import gradebook, late, store
 from . import protocol as P
 from .integrity import tamper_signs
@@ -54,6 +55,7 @@ class GradeOptions:
     quiet: bool = False
     late: Path | None = None  # CSV id,days_late (see .late)
     late_percent: float | None = None  # penalty per day late; None: as before, else 10
+    report_hints: bool = False  # the feedback says which hints (emlib.exercises.hint) were asked
 
     @property
     def wall(self) -> float:
@@ -117,7 +119,8 @@ NOT_AMONG = "is not among the exercises being graded"
 
 
 def grade_one(nb_path: Path, student: str, exercises, scorer: Scorer, sandbox: Sandbox,
-              limits: P.KernelLimits, cache: Cache, force: bool = False) -> SubmissionResult:
+              limits: P.KernelLimits, cache: Cache, force: bool = False,
+              report_hints: bool = False) -> SubmissionResult:
     """Grade one file on ``exercises``, running in the sandbox only what the cache lacks."""
     try:
         key = cache.submission_key(nb_path.read_bytes())
@@ -154,6 +157,8 @@ def grade_one(nb_path: Path, student: str, exercises, scorer: Scorer, sandbox: S
         else:
             notes.append("no exercise of the course was found in this notebook")
             flags.add("unknown-notebook")
+    if report_hints and nb is not None:
+        notes += hint_notes(nb, mine)
     suspicious = tamper_signs(nb) if nb is not None else []
     if suspicious:
         cells = ", ".join(str(i + 1) for i in suspicious)
@@ -163,6 +168,14 @@ def grade_one(nb_path: Path, student: str, exercises, scorer: Scorer, sandbox: S
         flags.add("unsandboxed")
     return SubmissionResult(str(nb_path), student, numbers, invalid, results, notes, sorted(flags),
                             record.seconds, cached=not todo)
+
+
+def hint_notes(nb, exercises) -> list[str]:
+    """One note naming the hints asked for in the notebook's code cells, read and never run
+    (:func:`emlib.exercises.hints.hints_used`), for the exercises graded; none if none was."""
+    used = hints_used(c.source for c in nb.cells if c.cell_type == "code")
+    asked = [f"{ex.id} {used[ex.id]} of {len(HINTS[ex.id])}" for ex in exercises if ex.id in used]
+    return [f"hints asked for: {', '.join(asked)}"] if asked else []
 
 
 def run_record(nb, raw: SandboxRun) -> RunRecord:
@@ -228,7 +241,8 @@ def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRo
     try:
         with ThreadPoolExecutor(max_workers=options.jobs) as pool:
             futures = [pool.submit(grade_one, p, s, exercises, scorer, sandbox, kernel_limits,
-                                   cache, options.force) for p, s in found.notebooks]
+                                   cache, options.force, options.report_hints)
+                       for p, s in found.notebooks]
             for fut in as_completed(futures):
                 res = fut.result()
                 results.append(res)

@@ -5,7 +5,7 @@
     emlib grade SUBMISSION... --out DIR [--jobs N] [--timeout S] [--memory MB]
                 [--sandbox auto|required|off] [--seed SEED] [--force]
                 [--ids MAP.csv] [--exercises ID,...] [--wall-time S] [--quiet]
-                [--late LATE.csv] [--late-penalty PERCENT]
+                [--late LATE.csv] [--late-penalty PERCENT] [--report-hints]
 
 Exit status: 0 when every submission was graded (whatever the students' scores), 2 for a usage
 error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap.
@@ -72,6 +72,9 @@ def register_grade(subparsers) -> None:
                    "late file of the previous run into OUT, if any)")
     p.add_argument("--late-penalty", type=_positive(float), default=None, metavar="PERCENT",
                    help="percent of the total taken per day late, at most all of it (default 10)")
+    p.add_argument("--report-hints", action="store_true",
+                   help="say in each student's feedback which hints (hint(...) calls in the "
+                   "notebook) were asked for, and how far; off by default")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_grade)
 
@@ -85,6 +88,7 @@ def run_grade(args: argparse.Namespace) -> int:
         memory_mb=args.memory, sandbox=args.sandbox, seed=args.seed, force=args.force,
         ids=args.ids, exercises=tuple(s.strip() for s in args.exercises.split(",") if s.strip()),
         quiet=args.quiet, late=args.late, late_percent=args.late_penalty,
+        report_hints=args.report_hints,
     )
     try:
         rows = grade(args.submissions, options)

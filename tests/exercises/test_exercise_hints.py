@@ -125,3 +125,24 @@ def test_check_offers_the_hint_while_the_stub_still_raises():
             " shows a first hint",
         )
     ]
+
+
+def test_the_grader_notes_the_hints_only_for_the_exercises_graded():
+    from emlib.grading.batch import hint_notes
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('hint("03.e-step")\nhint("03.e-step", 2)'),
+        nbformat.v4.new_markdown_cell('hint("03.m-step", 3)'),  # markdown: not a call
+        nbformat.v4.new_code_cell('hint("04.lloyd-step", 3)'),
+    ])
+    graded = [get("03.e-step"), get("03.m-step")]
+    assert hint_notes(nb, graded) == ["hints asked for: 03.e-step 2 of 3"]
+    assert hint_notes(nb, [get("03.m-step")]) == []
+
+
+def test_report_hints_is_an_option_of_emlib_grade_and_off_by_default():
+    from emlib.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["grade", "s", "--out", "o"]).report_hints is False
+    assert parser.parse_args(["grade", "s", "--out", "o", "--report-hints"]).report_hints is True
