@@ -521,20 +521,20 @@ CLUSTER_LABELS = Exercise(
             "labels-from-test",
             "the clusters were labelled with the TEST labels, which the classifier may not see; "
             "take the majority among the training samples.",
-            "5.4",
+            "5.9",
             _labels_from_test,
         ),
         Mistake(
             "train-accuracy",
             "the accuracy is measured on the training samples; the exercise asks for the held-out "
             "accuracy on the test samples.",
-            "5.4",
+            "5.9",
             _accuracy_on_train,
         ),
         Mistake(
             "count-not-fraction",
             "the accuracy is a count of correct test samples; it is their fraction.",
-            "5.4",
+            "5.9",
             _accuracy_count,
         ),
     ),
