@@ -10,28 +10,18 @@ without ``--late`` applies the same one; a new ``--late`` replaces it.
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
-from .layout import GradingError
+from .layout import GradingError, read_csv_rows
 
 DEFAULT_PERCENT_PER_DAY = 10.0
 
 
 def read_late(path: Path) -> dict[str, float]:
     """``{student id: days late}`` from a CSV with the header ``id,days_late``."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as exc:
-        raise GradingError(f"--late {path}: {exc.strerror}.") from None
-    except UnicodeDecodeError:
-        raise GradingError(f"--late {path} is not UTF-8 text. Fix: save it as CSV (UTF-8).") from None
-    if not rows or not {"id", "days_late"} <= set(rows[0]):
-        raise GradingError(f"--late {path} must be a CSV with the header 'id,days_late'; got "
-                           f"{list(rows[0]) if rows else 'an empty file'}. Fix: one row per late "
-                           f"student, e.g. 'alice,2'.")
+    rows = read_csv_rows(path, "--late", ("id", "days_late"),
+                         "one row per late student, e.g. 'alice,2'")
     late: dict[str, float] = {}
     for line, row in enumerate(rows, start=2):
         sid, text = (row["id"] or "").strip(), (row["days_late"] or "").strip()

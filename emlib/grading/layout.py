@@ -107,19 +107,26 @@ def discover(paths, ids_csv: Path | None = None, warn=None) -> list[tuple[Path, 
     return find_submissions(paths, ids_csv, warn).notebooks
 
 
-def read_ids(path: Path) -> list[dict[str, str]]:
-    """The rows of an ``--ids`` map (a spreadsheet's byte-order mark is read, not kept)."""
+def read_csv_rows(path: Path, option: str, header: tuple[str, ...], example: str) -> list[dict]:
+    """The rows of an instructor's CSV given to ``option``, with ``header`` among its columns (a
+    spreadsheet's byte-order mark is read, not kept); a clear error otherwise."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.DictReader(fh))
     except OSError as exc:
-        raise GradingError(f"--ids {path}: {exc.strerror}.") from None
+        raise GradingError(f"{option} {path}: {exc.strerror}.") from None
     except UnicodeDecodeError:
-        raise GradingError(f"--ids {path} is not UTF-8 text. Fix: save it as CSV (UTF-8).") from None
-    if not rows or not {"file", "id"} <= set(rows[0]):
-        raise GradingError(f"--ids {path} must be a CSV with the header 'file,id'; got "
-                           f"{list(rows[0]) if rows else 'an empty file'}. Fix: one row per "
-                           f"notebook, e.g. 'subs/3141.ipynb,alice'.")
+        raise GradingError(f"{option} {path} is not UTF-8 text. Fix: save it as CSV (UTF-8).") from None
+    if not rows or not set(header) <= set(rows[0]):
+        raise GradingError(f"{option} {path} must be a CSV with the header '{','.join(header)}'; "
+                           f"got {list(rows[0]) if rows else 'an empty file'}. Fix: {example}.")
+    return rows
+
+
+def read_ids(path: Path) -> list[dict[str, str]]:
+    """The rows of an ``--ids`` map (a spreadsheet's byte-order mark is read, not kept)."""
+    rows = read_csv_rows(path, "--ids", ("file", "id"),
+                         "one row per notebook, e.g. 'subs/3141.ipynb,alice'")
     return [{"file": (r["file"] or "").strip(), "id": (r["id"] or "").strip(), "line": str(i + 2)}
             for i, r in enumerate(rows) if (r["file"] or "").strip() and (r["id"] or "").strip()]
 
