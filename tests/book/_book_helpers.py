@@ -87,8 +87,13 @@ def toc_documents() -> list[str]:
     return build_book.toc_files()
 
 
+# Sphinx's smartquotes turn the straight quotes of the sources into curly ones on the page.
+_STRAIGHT_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def normalise(text: str) -> str:
-    return " ".join(text.split())
+    """Whitespace collapsed to single spaces, curly quotes made straight."""
+    return " ".join(text.translate(_STRAIGHT_QUOTES).split())
 
 
 def page_text(path: Path) -> str:

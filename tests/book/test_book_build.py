@@ -8,6 +8,7 @@ import pytest
 from _book_helpers import (
     build_book,
     emlib_book,
+    normalise,
     notebook_text,
     page_text,
     search_terms,
@@ -155,13 +156,13 @@ def test_instructor_edition_hides_each_solution_in_a_collapsed_dropdown(instruct
         for details in soup.find_all("details"):
             assert not details.has_attr("open"), f"{path.name}: a dropdown is open"
         inside = " ".join(
-            " ".join(d.get_text().split())
+            normalise(d.get_text())
             for d in soup.find_all("details")
             if "Show solution" in d.get_text() or "emlib-solution" in d.get("class", [])
         )
         for details in soup.find_all("details"):
             details.decompose()
-        outside_text = " ".join(soup.get_text().split())
+        outside_text = normalise(soup.get_text())
         for needle in solutions.needles():
             if needle in inside:
                 seen.add(needle)
