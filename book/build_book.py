@@ -214,6 +214,7 @@ KIND_TEXT = {
     "function": "implement `{signature}`",
     "value": "compute `{name}`",
     "choice": "choose the true statements (`{name}`)",
+    "expression": "state the result of a derivation as a formula (`{name}`)",
     "derivation": "a derivation, marked by hand",
 }
 

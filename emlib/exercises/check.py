@@ -33,19 +33,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..grading.protocol import ERROR, NOT_ATTEMPTED, OK, PARTIAL, WRONG, is_unattempted
-from . import forbidden
+from . import forbidden, formula
 from .hints import HINTS
 from .registry import get
 from .spec import Exercise, Verdict, choice_labels
 
 TIME_LIMIT = 10.0  # seconds for all public cases of one check
-_SYMBOL = {OK: "✓", PARTIAL: "~", WRONG: "✗", ERROR: "✗", NOT_ATTEMPTED: "·"}
+INFO = "info"  # a line that judges nothing: how an expression answer was read
+_SYMBOL = {OK: "✓", PARTIAL: "~", WRONG: "✗", ERROR: "✗", NOT_ATTEMPTED: "·", INFO: "→"}
 _COLOUR = {
     OK: "#1a7f37",
     PARTIAL: "#9a6700",
     WRONG: "#cf222e",
     ERROR: "#cf222e",
     NOT_ATTEMPTED: "#57606a",
+    INFO: "#57606a",
 }
 _LIBRARY_DIRS = tuple(
     str(Path(p).resolve())
@@ -75,6 +77,7 @@ class CheckResult:
     status : "ok" (every case passed), "partial", "wrong", "not-attempted" or "error"
     manual : True for a derivation, whose points are given by hand
     withheld : True for a well-formed, not yet right choice answer (see :func:`_withhold`)
+    read_as : for an expression answer, how it was read, in LaTeX (typeset in the HTML view)
     """
 
     exercise_id: str
@@ -87,6 +90,7 @@ class CheckResult:
     status: str
     manual: bool = False
     withheld: bool = False
+    read_as: str = ""
     _shown_at: int | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -114,6 +118,8 @@ class CheckResult:
 
         rows = [div(self.header, bold=True)]
         rows += [div(f"{_SYMBOL[s]} {text}", _COLOUR[s]) for s, text in self.lines]
+        if self.read_as:  # the formula typeset, so that a typo is seen as the maths it makes
+            rows.insert(2, f"<div>\\({html.escape(self.read_as)}\\)</div>")
         rows.append(div(self.summary))
         style = "font-family:monospace;white-space:pre-wrap;line-height:1.5"
         return f'<div class="emlib-check" style="{style}">{"".join(rows)}</div>'
@@ -289,7 +295,7 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
     if ex.kind == "derivation":
         header += " (marked by hand)"
     n = len(ex.public_cases)
-    problem, found, withheld = _answer_problem(ex, answer), [], None
+    problem, found, withheld, read_as = _answer_problem(ex, answer), [], None, ""
     if problem is not None:
         verdicts = [problem] * n
         lines = [(problem.status, problem.message)]
@@ -307,6 +313,9 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
             lines = [(verdicts[0].status, verdicts[0].message)]
         else:
             lines = [(v.status, f"{_case_label(ex, i)}: {v.message}") for i, v in enumerate(verdicts)]
+        if ex.kind == "expression" and (seen := formula.shown(answer, ex.variables)):
+            lines.insert(0, (INFO, f"read your formula as {seen[0]}"))
+            read_as = seen[1]
         found = forbidden.written(answer, ex.forbidden if ex.kind == "function" else ())
         found += [f"calls {name}" for name in sorted(called) if not any(name in f for f in found)]
         if found:  # the grader's rule, said now: 0 points however right the output
@@ -326,6 +335,7 @@ def check(exercise_id: str | Exercise, answer) -> CheckResult:
         status,
         manual=ex.kind == "derivation",
         withheld=withheld is not None,
+        read_as=read_as,
     )
     _show(result)
     return result

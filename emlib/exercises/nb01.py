@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import bounds
 from .compare import choice_set, close
+from .derived import SQUARE_GAP
 from .spec import Exercise, Mistake, Verdict
 
 # -- 01.jensen-gap ------------------------------------------------------------------------------
@@ -279,4 +280,4 @@ KL_NONNEG = Exercise(
     ),
 )
 
-EXERCISES = (JENSEN_GAP, GAP_SIGN, ZERO_GAP, KL_NONNEG)
+EXERCISES = (JENSEN_GAP, GAP_SIGN, ZERO_GAP, KL_NONNEG, SQUARE_GAP)

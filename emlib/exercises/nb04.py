@@ -39,6 +39,7 @@ from .compare import (
     record,
     whole_number,
 )
+from .derived import TWO_MEANS_R
 from .lloyd_descent import LLOYD_DESCENT
 from .spec import Exercise, Mistake
 
@@ -595,4 +596,4 @@ EPS_LIMIT = Exercise(
     ),
 )
 
-EXERCISES = (KMEANS_PLUSPLUS, LLOYD_STEP, PARAM_COUNTS, EPS_LIMIT, LLOYD_DESCENT)
+EXERCISES = (KMEANS_PLUSPLUS, LLOYD_STEP, PARAM_COUNTS, EPS_LIMIT, LLOYD_DESCENT, TWO_MEANS_R)

@@ -32,6 +32,7 @@ import numpy as np
 from .. import reference
 from ..densities import log_bernoulli, logsumexp
 from .compare import close, integers, record, whole_number
+from .derived import MAP_SHRINKAGE
 from .digits_fit import DIGITS_FIT
 from .spec import Exercise, Mistake
 
@@ -540,4 +541,4 @@ CLUSTER_LABELS = Exercise(
     ),
 )
 
-EXERCISES = (DIGITS_DIMS, BERNOULLI_E_STEP, BERNOULLI_M_STEP, CLUSTER_LABELS, DIGITS_FIT)
+EXERCISES = (DIGITS_DIMS, BERNOULLI_E_STEP, BERNOULLI_M_STEP, CLUSTER_LABELS, DIGITS_FIT, MAP_SHRINKAGE)

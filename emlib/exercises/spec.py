@@ -5,7 +5,7 @@ comparators of :mod:`emlib.exercises.compare`; the grader runs them with :meth:`
 (inside the student's process) and :meth:`Exercise.judge` (outside it). Additions will be
 backwards compatible.
 
-An exercise is one of four kinds:
+An exercise is one of five kinds:
 
 ``"function"``
     The student writes a function ``name`` with the given ``signature``, e.g.
@@ -19,6 +19,11 @@ An exercise is one of four kinds:
 ``"choice"``
     Like a value; the answer is a set (or list / tuple) of statement labels such as ``{"a", "c"}``,
     ``choices`` maps each label to its statement, ``reference()`` returns the true labels.
+``"expression"``
+    Like a value; the answer is a formula, the result of a derivation, typed as a string
+    (``"S / (d*n)"``) or built from SymPy symbols. ``variables`` declares the symbols it may use;
+    :mod:`.formula` reads it without running it and judges it by its meaning. Declare one with
+    :func:`emlib.exercises.formula.expression_exercise`.
 ``"derivation"``
     Marked by hand from a markdown cell tagged ``solution`` (the grader reports it as manual,
     0 automatic points). ``reference`` / ``public_cases`` may still test a numeric consequence.
@@ -81,7 +86,7 @@ import numpy as np
 from ..grading.protocol import VERDICT_STATUSES as STATUSES
 from ..grading.protocol import is_exercise_id
 
-KINDS = ("function", "value", "choice", "derivation")
+KINDS = ("function", "value", "choice", "expression", "derivation")
 _SIGNATURE = re.compile(r"^([A-Za-z_]\w*)\((.*)\)$")
 
 
@@ -243,7 +248,7 @@ class Exercise:
     id : "NN.slug", NN the notebook number, e.g. "03.e-step"
     title : str, one line
     points : float > 0
-    kind : "function" | "value" | "choice" | "derivation"
+    kind : "function" | "value" | "choice" | "expression" | "derivation"
     name : the student's symbol in the notebook (function name or variable name)
     reference : callable ``(**inputs) -> expected`` (no argument for value / choice)
     compare : callable ``(answer, expected, inputs) -> Verdict`` (see :mod:`.compare`)
@@ -258,6 +263,7 @@ class Exercise:
     n_calls, seed_argument : for distributional exercises (see the module docstring)
     case_names : a short name per public case ("spherical, K = 3"); default: one read from
         the inputs' sizes (:func:`describe_case`)
+    variables : for expression exercises, the :class:`~.formula.Variable` s the formula may use
     solution : a correct answer in the student's form (a function with the signature), for the
         tests; default: the reference itself (a distributional exercise, whose reference is a
         distribution rather than an output, needs one for ``model_answer``)
@@ -282,6 +288,7 @@ class Exercise:
     seed_argument: str | None = None
     solution: Callable[..., Any] | None = None
     case_names: tuple[str, ...] = ()
+    variables: tuple = ()
 
     def __post_init__(self):
         where = f"Exercise {self.id!r}"
@@ -319,6 +326,8 @@ class Exercise:
         if self.case_names and len(self.case_names) != len(self.public_cases):
             raise ValueError(f"{where}: case_names names {len(self.case_names)} cases; there are "
                              f"{len(self.public_cases)} public cases.")
+        if (self.kind == "expression") != bool(self.variables):
+            raise ValueError(f"{where}: an expression exercise, and only one, declares variables.")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"{where}: a choice exercise lists its statements in choices.")
         if self.n_calls > 1 and self.seed_argument not in self.parameters:

@@ -102,6 +102,18 @@ def is_unattempted(answer) -> bool:
     return False
 
 
+def formula_text(answer):
+    """An expression exercise's answer as it crosses to the grader: a SymPy expression becomes its
+    text (in the student's process), anything else is returned as it is.
+
+    The grader reads the text with a whitelist parser (:func:`emlib.exercises.formula.read`), so
+    what crosses is data, never an object whose methods would run in the grader's process.
+    """
+    if type(answer).__module__.split(".")[0] == "sympy":
+        return str(answer)
+    return answer
+
+
 # -- what a forbidden name denotes -----------------------------------------------------------------
 def resolve(dotted: str):
     """The object a dotted name refers to (importing the longest module prefix), or None.

@@ -54,11 +54,21 @@ INSTALL_HINT = (
     "install bubblewrap: `sudo apt-get install bubblewrap` (Debian/Ubuntu), `sudo dnf install "
     "bubblewrap` (Fedora), or run `make setup` as root; then check with `bwrap --version`"
 )
-_STUB = '''"""emlib.exercises is not available while grading: check() does nothing here."""
+_STUB = '''"""emlib.exercises is not available while grading: check() does nothing here, and
+symbols() hands out the symbols of an expression exercise (public: the notebook names them)."""
+
+_SYMBOLS = {symbols!r}
 
 
 def check(*args, **kwargs):
     return None
+
+
+def symbols(exercise_id):
+    import sympy
+
+    found = tuple(sympy.Symbol(name, **assumptions) for name, assumptions in _SYMBOLS[exercise_id])
+    return found[0] if len(found) == 1 else found
 
 
 def __getattr__(name):
@@ -140,6 +150,14 @@ def resolve_mode(mode: str) -> bool:
     return False
 
 
+def _symbols() -> dict:
+    """The name and SymPy assumptions of every expression exercise's symbols, as plain data."""
+    from ..exercises import all_exercises
+
+    return {ex.id: [(v.name, v.assumptions()) for v in ex.variables]
+            for ex in all_exercises() if ex.kind == "expression"}
+
+
 def _emlib_dir() -> Path:
     return Path(__file__).resolve().parents[1]
 
@@ -155,7 +173,7 @@ class Sandbox:
         shutil.copytree(_emlib_dir(), lib, ignore=shutil.ignore_patterns(
             "exercises", "grading", "*.pyc", "__pycache__"))
         (lib / "exercises").mkdir()
-        (lib / "exercises" / "__init__.py").write_text(_STUB)
+        (lib / "exercises" / "__init__.py").write_text(_STUB.replace("{symbols!r}", repr(_symbols())))
         for path in [self.shared, *self.shared.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
 

@@ -151,7 +151,11 @@ def test_judge_survives_a_broken_comparator_and_names_it():
         (
             {"kind": "essay"},
             "Exercise '01.test-resp': kind 'essay' is not one of ('function', "
-            "'value', 'choice', 'derivation').",
+            "'value', 'choice', 'expression', 'derivation').",
+        ),
+        (
+            {"variables": ("x",)},
+            "Exercise '01.test-resp': an expression exercise, and only one, declares variables.",
         ),
         ({"points": 0}, "Exercise '01.test-resp': points must be a positive number; got 0."),
         (

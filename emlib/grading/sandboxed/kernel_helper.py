@@ -152,6 +152,8 @@ class Helper:
         try:
             if name not in self._user_ns:
                 fields = {"status": P.MISSING}
+            elif kind == "expression":  # a SymPy answer crosses as its text, read outside
+                fields.update(output=P.formula_text(self._user_ns[name]), has_output=True)
             elif kind != "function":
                 fields.update(output=self._user_ns[name], has_output=True)
             else:
