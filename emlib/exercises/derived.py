@@ -7,6 +7,9 @@ One per notebook that teaches a derivation whose result the text does not print:
 ``03.pi-map``
     The MAP update of the weights under a symmetric Dirichlet(α) prior, by a Lagrange multiplier
     as in (3.5) with the prior added as in (2.9).
+``03.shared-variance``
+    One variance σ² shared by every component and every coordinate (Σ_k = σ²I for all k): the
+    M-step, from Q as for the spherical (3.9), where the d enters.
 ``04.two-means-r``
     The responsibility of the first of two components with covariance εI, as a function of the
     squared-distance gap Δ, eq. (4.5): the form in which its ε → 0 limit can be read off.
@@ -68,6 +71,29 @@ PI_MAP = expression_exercise(
         ("posterior-mean", "that is the posterior mean, (N_k + α)/(n + Kα); MAP takes the "
          "mode, which is where the derivative of N_k ln π_k + (α - 1) ln π_k - λπ_k "
          "vanishes.", "3.5", "(N_k + alpha)/(n + K*alpha)"),
+    ),
+)
+
+SHARED_VARIANCE = expression_exercise(
+    id="03.shared-variance",
+    title="One variance for every component and coordinate: the M-step",
+    points=2,
+    name="shared_variance",
+    equation="3.9",
+    variables=(
+        Variable("S", "the weighted scatter, the sum over i and k of r_ik ||x_i - mu_k||^2",
+                 1.0, 100.0),
+        Variable("d", "the dimension", 1.0, 10.0, integer=True),
+        Variable("n", "the number of samples", 20.0, 200.0, integer=True),
+    ),
+    reference="S/(d*n)",
+    mistakes=(
+        ("no-d", "the d is missing: ln det(σ²I) = d ln σ², so the derivative of Q in σ² holds "
+         "d n / σ², as in the spherical (3.9).", "3.9", "S/n"),
+        ("standard-deviation", "that is the standard deviation σ; the update is for the "
+         "variance σ².", "3.9", "sqrt(S/(d*n))"),
+        ("n-squared", "the scatter was averaged twice: setting the derivative "
+         "-d n/(2σ²) + S/(2σ⁴) to zero gives σ² = S/(d n).", "3.9", "S/(d*n**2)"),
     ),
 )
 

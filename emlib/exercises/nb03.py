@@ -44,7 +44,7 @@ from .. import reference
 from ..datasets import five_points
 from ..densities import log_gaussian, logsumexp
 from .compare import choice_set, close, record
-from .derived import PI_MAP
+from .derived import PI_MAP, SHARED_VARIANCE
 from .spec import Exercise, Mistake
 
 
@@ -829,4 +829,4 @@ EM_DEBUG = Exercise(
     ),
 )
 
-EXERCISES = (E_STEP, M_STEP, POSTERIOR_1D, TIED_COV, EM_COST, EM_LOOP, EM_DEBUG, PI_MAP)
+EXERCISES = (E_STEP, M_STEP, POSTERIOR_1D, TIED_COV, EM_COST, EM_LOOP, EM_DEBUG, PI_MAP, SHARED_VARIANCE)

@@ -37,6 +37,13 @@ REWRITES = {
         "(2*N_k + 2*alpha - 2)/(2*n + 2*K*alpha - 2*K)",
         "N_k/(n + K*(alpha-1)) + (alpha - 1)/(n + K*(alpha - 1))",
     ],
+    "03.shared-variance": [
+        "S/d/n",
+        "(1/n)*(S/d)",
+        "S*(d*n)^(-1)",
+        "2*S/(2*d*n)",
+        "S/(n*d)",
+    ],
     "04.two-means-r": [
         "pi_1*exp(-0/(2*eps)) / (pi_1 + pi_2*exp(-Delta/(2*eps)))",
         "pi_1/(pi_1 + pi_2*exp(-Delta/(2*eps)))",
@@ -56,7 +63,7 @@ REWRITES = {
 
 def test_every_expression_exercise_has_rewrites():
     assert {ex.id for ex in EXPRESSIONS} == set(REWRITES)
-    assert len(EXPRESSIONS) >= 4
+    assert len(EXPRESSIONS) >= 5
 
 
 @pytest.mark.parametrize("ex", EXPRESSIONS, ids=lambda e: e.id)
