@@ -77,6 +77,12 @@ def register_exercises(subparsers) -> None:
     p.set_defaults(func=_exercises)
 
 
+def register_export(subparsers) -> None:
+    from .grading.export import register_export as register
+
+    register(subparsers)
+
+
 def register_grade(subparsers) -> None:
     from .grading.command import register_grade as register
 
@@ -87,6 +93,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_student,
     register_exercises,
     register_grade,
+    register_export,
 ]
 
 

@@ -29,6 +29,7 @@ from .layout import (
     discover,
     find_submissions,
 )
+from .roster import read_roster
 from .sandbox import Sandbox, SandboxLimits, resolve_mode
 from .score import Scorer, notebook_notes
 from .store import Cache, RunRecord, SubmissionResult
@@ -56,6 +57,7 @@ class GradeOptions:
     late: Path | None = None  # CSV id,days_late (see .late)
     late_percent: float | None = None  # penalty per day late; None: as before, else 10
     report_hints: bool = False  # the feedback says which hints (emlib.exercises.hint) were asked
+    roster: Path | None = None  # CSV with an id column (see .roster): every student gets a row
 
     @property
     def wall(self) -> float:
@@ -215,6 +217,19 @@ def columns_of(exercises, results, earlier: list[str], explicit: bool) -> list:
     return [ex for ex in all_exercises() if ex.id in now or ex.id in earlier]
 
 
+def with_roster(rows, class_roster, columns) -> list[gradebook.StudentRow]:
+    """Every roster student gets a row (``missing`` everywhere when nothing was handed in); a
+    graded student not on the roster keeps the row, flagged ``not-on-roster``."""
+    listed = set(class_roster.ids())
+    have = {row.student for row in rows}
+    absent = [SubmissionResult("", sid, [], None, {}, kind="roster")
+              for sid in class_roster.ids() if sid not in have]
+    for row in rows:
+        if row.student not in listed and "not-on-roster" not in row.flags:
+            row.flags = sorted([*row.flags, "not-on-roster"])
+    return sorted(rows + gradebook.merge(absent, columns), key=lambda row: row.student)
+
+
 def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRow]:
     """Grade every submission under ``paths`` into ``options.out``; returns the gradebook rows."""
     stream = sys.stderr if stream is None else stream
@@ -224,6 +239,7 @@ def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRo
     def warn(message: str) -> None:
         stream.write(f"warning: {message}\n")
 
+    class_roster = read_roster(options.roster) if options.roster is not None else None
     late_days = late.read_late(options.late) if options.late is not None else None
     found = find_submissions(paths, options.ids, warn)
     exercises = select_exercises(options.exercises)
@@ -263,6 +279,8 @@ def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRo
     results.sort(key=lambda r: (r.student, r.kind, r.path))
     columns = columns_of(exercises, results, earlier.columns, bool(options.exercises))
     rows = gradebook.merge(results, columns)
+    if class_roster is not None:
+        rows = with_roster(rows, class_roster, columns)
     late_days = earlier.late if late_days is None else late_days
     percent = next(p for p in (options.late_percent, earlier.late_percent,
                                late.DEFAULT_PERCENT_PER_DAY) if p is not None)

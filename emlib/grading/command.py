@@ -6,6 +6,7 @@
                 [--sandbox auto|required|off] [--seed SEED] [--force]
                 [--ids MAP.csv] [--exercises ID,...] [--wall-time S] [--quiet]
                 [--late LATE.csv] [--late-penalty PERCENT] [--report-hints]
+                [--roster ROSTER.csv]
 
 Exit status: 0 when every submission was graded (whatever the students' scores), 2 for a usage
 error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap.
@@ -75,6 +76,10 @@ def register_grade(subparsers) -> None:
     p.add_argument("--report-hints", action="store_true",
                    help="say in each student's feedback which hints (hint(...) calls in the "
                    "notebook) were asked for, and how far; off by default")
+    p.add_argument("--roster", type=Path, default=None, metavar="ROSTER.csv",
+                   help="CSV with the column 'id' (and optionally name, email, lms_id, section): "
+                   "every student on it gets a row (missing work scores 0), and a graded student "
+                   "not on it is flagged not-on-roster")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_grade)
 
@@ -88,7 +93,7 @@ def run_grade(args: argparse.Namespace) -> int:
         memory_mb=args.memory, sandbox=args.sandbox, seed=args.seed, force=args.force,
         ids=args.ids, exercises=tuple(s.strip() for s in args.exercises.split(",") if s.strip()),
         quiet=args.quiet, late=args.late, late_percent=args.late_penalty,
-        report_hints=args.report_hints,
+        report_hints=args.report_hints, roster=args.roster,
     )
     try:
         rows = grade(args.submissions, options)
