@@ -162,16 +162,23 @@ def _score(r: ExerciseResult) -> str:
     return "marked by hand" if r.status == "manual" else f"{r.points:g} / {r.max_points:g}"
 
 
+def running_md(row: StudentRow) -> list[str]:
+    """The files handed in and what happened while they ran, as Markdown lines."""
+    return [*_submitted(row, lambda f: f"`{f}`"), "", "## Running your notebook", "",
+            *([f"- {n}" for n in row.notes] or ["- every cell ran without an error"])]
+
+
+def exercise_md(r: ExerciseResult) -> list[str]:
+    """One exercise's score and status, then its messages, as Markdown lines."""
+    return [f"**{_score(r)}, {r.status}**", "", *[f"- {m}" for m in r.messages]]
+
+
 def feedback_md(row: StudentRow, exercises) -> str:
     lines = [f"# Feedback for {row.student}", "",
              f"**Total: {row.total:g} / {row.maximum:g} ({row.percent:g}%)**", "",
-             *_late_lines(row),
-             *_submitted(row, lambda f: f"`{f}`"), "", "## Running your notebook", ""]
-    lines += [f"- {n}" for n in row.notes] or ["- every cell ran without an error"]
+             *_late_lines(row), *running_md(row)]
     for ex in exercises:
-        r = row.exercises[ex.id]
-        lines += ["", f"## {ex.id}: {ex.title}", "", f"**{_score(r)}, {r.status}**", ""]
-        lines += [f"- {m}" for m in r.messages]
+        lines += ["", f"## {ex.id}: {ex.title}", "", *exercise_md(row.exercises[ex.id])]
     return "\n".join(lines) + "\n"
 
 
