@@ -218,13 +218,13 @@ def take_seed(source: Path, forget: bool) -> int:
 
 
 def submitted_notebooks(folder: Path) -> list[tuple[Path, str]]:
-    """``(file, name)`` of each notebook handed in, at any depth (``a/b.ipynb`` is ``a__b.ipynb``);
-    hidden files and checkpoint folders are left out."""
+    """``(file, path in the submission)`` of each notebook handed in, at any depth; hidden files
+    and checkpoint folders are left out."""
     found = []
     for path in sorted(folder.rglob("*.ipynb")) if folder.is_dir() else []:
         rel = path.relative_to(folder)
         if path.is_file() and not any(p.startswith(".") or p in SKIPPED_FOLDERS for p in rel.parts):
-            found.append((path, "__".join(rel.parts)))
+            found.append((path, rel.as_posix()))
     return found
 
 
@@ -278,8 +278,8 @@ def grade_submission(root: Path, config: Config, stream) -> dict:
     with tempfile.TemporaryDirectory(prefix="emlib-gradescope-") as tmp:
         folder = Path(tmp) / "submissions" / STUDENT
         folder.mkdir(parents=True)
-        for path, name in found:
-            shutil.copyfile(path, folder / name)
+        for path, name in found:  # one student folder, flat: sub/a.ipynb is sub__a.ipynb
+            shutil.copyfile(path, folder / name.replace("/", "__"))
         options = GradeOptions(out=Path(tmp) / "out", timeout=config.timeout, seed=seed,
                                sandbox=config.sandbox, exercises=config.exercises, quiet=True)
         rows = grade([folder.parent], options, stream=stream)
