@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -301,3 +302,20 @@ def test_an_unknown_exercise_is_a_usage_error(tmp_path, capsys):
     assert main(["gradescope", "--out", str(tmp_path / "a.zip"), "--exercises", "99"]) == 2
     assert "emlib gradescope: error: --exercises: unknown 99; known ids:" in capsys.readouterr().err
     assert not (tmp_path / "a.zip").exists()
+
+
+def test_the_guides_gradescope_commands_run_as_written(tmp_path):
+    require_bubblewrap()
+    guide = (REPO / "book" / "instructor-guide.md").read_text(encoding="utf-8")
+    section = guide.split("## Gradescope\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 2
+    (tmp_path / "notebooks").symlink_to(REPO / "notebooks")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    run = subprocess.run(["bash", "-c", "set -euo pipefail\n" + "".join(blocks)], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert run.returncode == 0, run.stderr
+    results = results_of(tmp_path / "grades" / "gs")
+    check_results(results)
+    assert results["score"] == AUTO
