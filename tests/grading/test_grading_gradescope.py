@@ -118,6 +118,11 @@ def autograder(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def unsandboxed(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("zip-off"), "--sandbox", "off")
+
+
+@pytest.fixture(scope="module")
 def graded(autograder, tmp_path_factory):
     """Each submission graded once by run_autograder, the three at the same time."""
     require_bubblewrap()
@@ -232,11 +237,11 @@ def test_the_seed_stays_in_the_source_folder_and_out_of_every_result(graded):
         assert str(SEED) not in stdout
 
 
-def test_without_the_sandbox_the_seed_is_deleted_before_the_student_code_runs(tmp_path):
-    zip_path = build(tmp_path, "--sandbox", "off")
+def test_without_the_sandbox_the_seed_is_deleted_before_the_student_code_runs(unsandboxed,
+                                                                               tmp_path):
     answer = notebook([code(IMPORTS), code(JENSEN), code('check("01.jensen-gap", log_jensen_gap)')])
     write(tmp_path / "nb.ipynb", answer)
-    root = lay_out(zip_path, tmp_path / "root", {"mine.ipynb": (tmp_path / "nb.ipynb").read_text()})
+    root = lay_out(unsandboxed, tmp_path / "root", {"mine.ipynb": (tmp_path / "nb.ipynb").read_text()})
     out = io.StringIO()
     assert gradescope.run(root, out) == 0
     assert not (root / "source" / "seed").exists()
@@ -244,6 +249,18 @@ def test_without_the_sandbox_the_seed_is_deleted_before_the_student_code_runs(tm
     check_results(results)
     assert results["score"] == 3
     assert "unsandboxed" in out.getvalue()
+
+
+def test_a_file_that_is_not_a_notebook_is_reported_as_such(unsandboxed, tmp_path):
+    root = lay_out(unsandboxed, tmp_path, {"mine.ipynb": "{not json"})
+    assert gradescope.run(root, io.StringIO()) == 0
+    results = results_of(root)
+    check_results(results)
+    assert results["score"] == 0
+    assert "mine.ipynb: not a valid notebook (not valid JSON" in results["output"]
+    for t in results["tests"]:
+        assert t["output"].startswith(f"**0 / {t['max_score']:g}, invalid-notebook**")
+        assert t["status"] == "failed"
 
 
 def test_no_notebook_gives_a_result_saying_so(autograder, tmp_path):
