@@ -83,6 +83,12 @@ def register_export(subparsers) -> None:
     register(subparsers)
 
 
+def register_similarity(subparsers) -> None:
+    from .grading.similarity import register_similarity as register
+
+    register(subparsers)
+
+
 def register_grade(subparsers) -> None:
     from .grading.command import register_grade as register
 
@@ -94,6 +100,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_exercises,
     register_grade,
     register_export,
+    register_similarity,
 ]
 
 

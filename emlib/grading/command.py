@@ -6,7 +6,7 @@
                 [--sandbox auto|required|off] [--seed SEED] [--force]
                 [--ids MAP.csv] [--exercises ID,...] [--wall-time S] [--quiet]
                 [--late LATE.csv] [--late-penalty PERCENT] [--report-hints]
-                [--roster ROSTER.csv]
+                [--roster ROSTER.csv] [--similarity-threshold T]
 
 Exit status: 0 when every submission was graded (whatever the students' scores), 2 for a usage
 error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap.
@@ -33,13 +33,16 @@ def _positive(kind):
 
 
 def register_grade(subparsers) -> None:
+    from .similarity import DEFAULT_THRESHOLD, threshold_argument
+
     p = subparsers.add_parser(
         "grade",
         help="grade student notebooks in a sandbox into OUT/gradebook.csv and feedback",
         description="Run each submitted notebook in a sandbox (bubblewrap + prlimit + a "
         "wall-clock timeout), call the graded functions on hidden inputs, judge the answers "
         "outside the sandbox, and write OUT/gradebook.csv, OUT/statuses.csv, "
-        "OUT/feedback/<id>.md and .html, and OUT/summary.md. The student id is the notebook's "
+        "OUT/feedback/<id>.md and .html, OUT/summary.md, and OUT/similarity.html and .csv (pairs "
+        "of similar code: a flag for a human, never a penalty). The student id is the notebook's "
         "file name (or, for notebooks in a sub-folder of a folder given, the sub-folder's name), "
         "unless --ids maps files to ids. A re-run into the same OUT keeps every result it does "
         "not grade again.",
@@ -80,6 +83,10 @@ def register_grade(subparsers) -> None:
                    help="CSV with the column 'id' (and optionally name, email, lms_id, section): "
                    "every student on it gets a row (missing work scores 0), and a graded student "
                    "not on it is flagged not-on-roster")
+    p.add_argument("--similarity-threshold", type=threshold_argument,
+                   default=DEFAULT_THRESHOLD, metavar="T",
+                   help="OUT/similarity.html and .csv flag pairs of submissions whose code scores "
+                   f"at least T, 0 < T <= 1 (default {DEFAULT_THRESHOLD}; see emlib similarity)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_grade)
 
@@ -94,6 +101,7 @@ def run_grade(args: argparse.Namespace) -> int:
         ids=args.ids, exercises=tuple(s.strip() for s in args.exercises.split(",") if s.strip()),
         quiet=args.quiet, late=args.late, late_percent=args.late_penalty,
         report_hints=args.report_hints, roster=args.roster,
+        similarity_threshold=args.similarity_threshold,
     )
     try:
         rows = grade(args.submissions, options)
