@@ -160,6 +160,12 @@ def test_code_with_a_syntax_error_is_compared_by_its_text(report):
     assert set(pairs(report)) == {("ann", "ben"), ("kim", "lea")}
 
 
+def test_code_too_deep_for_the_parser_is_read_as_text():
+    deep = "def log_jensen_gap(weights, points):\n    return " + "-" * 100_000 + "1"
+    assert S.normalise(deep).tree is None and S.normalise(deep).text[-1] == "1"
+    assert S.exercise_code(filled(deep), JENSEN) == deep
+
+
 def test_normalisation_keeps_library_names_and_drops_names_comments_and_docstrings():
     one = S.normalise("def f(a):\n    '''doc'''\n    b = np.log(a)  # log\n    return len(b)")
     two = S.normalise("def g(x):\n    y = np.log(x)\n\n    return len(y)")
