@@ -32,6 +32,22 @@ def _positive(kind):
     return parse
 
 
+def add_selection_arguments(p, exercises_note: str = "") -> None:
+    """``--ids`` and ``--exercises`` (read by :func:`exercise_selection`): whose files, which
+    exercises; ``emlib grade`` and ``emlib similarity`` take them alike."""
+    p.add_argument("--ids", type=Path, default=None, metavar="MAP.csv",
+                   help="CSV with header 'file,id' mapping notebook files to student ids (a "
+                   "student folder's name is its id and cannot be remapped)")
+    p.add_argument("--exercises", default="",
+                   help=f"comma-separated exercise ids or notebook numbers (default: all)"
+                   f"{exercises_note}")
+
+
+def exercise_selection(text: str) -> tuple[str, ...]:
+    """The ids and notebook numbers of ``--exercises`` (empty: every exercise)."""
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
 def register_grade(subparsers) -> None:
     from .similarity import DEFAULT_THRESHOLD, threshold_argument
 
@@ -65,12 +81,7 @@ def register_grade(subparsers) -> None:
                    help="secret seed of the hidden cases (default: drawn once, kept in OUT/.seed)")
     p.add_argument("--force", action="store_true",
                    help="grade again submissions whose result is cached")
-    p.add_argument("--ids", type=Path, default=None, metavar="MAP.csv",
-                   help="CSV with header 'file,id' mapping notebook files to student ids (a "
-                   "student folder's name is its id and cannot be remapped)")
-    p.add_argument("--exercises", default="",
-                   help="comma-separated exercise ids or notebook numbers (default: all); into an "
-                   "existing OUT only their columns change")
+    add_selection_arguments(p, "; into an existing OUT only their columns change")
     p.add_argument("--late", type=Path, default=None, metavar="LATE.csv",
                    help="CSV with header 'id,days_late': the penalty of late work (default: the "
                    "late file of the previous run into OUT, if any)")
@@ -98,7 +109,7 @@ def run_grade(args: argparse.Namespace) -> int:
     options = GradeOptions(
         out=args.out, jobs=args.jobs, timeout=args.timeout, wall_seconds=args.wall_time,
         memory_mb=args.memory, sandbox=args.sandbox, seed=args.seed, force=args.force,
-        ids=args.ids, exercises=tuple(s.strip() for s in args.exercises.split(",") if s.strip()),
+        ids=args.ids, exercises=exercise_selection(args.exercises),
         quiet=args.quiet, late=args.late, late_percent=args.late_penalty,
         report_hints=args.report_hints, roster=args.roster,
         similarity_threshold=args.similarity_threshold,

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .code_tokens import Tokens, normalise, score, without_template
+from .command import add_selection_arguments, exercise_selection
 from .gradebook import atomic_write
 from .integrity import defining_cells, parse_cell
 from .layout import GradingError, answered_notebooks, check_one_per_notebook, find_submissions
@@ -325,10 +326,7 @@ def register_similarity(subparsers) -> None:
     p.add_argument("--out", required=True, type=Path, help="folder for the two report files")
     p.add_argument("--threshold", type=threshold_argument, default=DEFAULT_THRESHOLD, metavar="T",
                    help=f"report pairs scoring at least T, 0 < T <= 1 (default {DEFAULT_THRESHOLD})")
-    p.add_argument("--ids", type=Path, default=None, metavar="MAP.csv",
-                   help="CSV with header 'file,id' mapping notebook files to student ids")
-    p.add_argument("--exercises", default="",
-                   help="comma-separated exercise ids or notebook numbers (default: all)")
+    add_selection_arguments(p)
     p.add_argument("--source", type=Path, default=SOURCE, metavar="DIR",
                    help="the course's source notebooks, for the template and the reference "
                    "solution (default: the notebooks/ folder beside emlib)")
@@ -343,7 +341,7 @@ def run_similarity(args: argparse.Namespace) -> int:
 
     try:
         found = find_submissions(args.submissions, args.ids, warn)
-        exercises = select_exercises(tuple(s.strip() for s in args.exercises.split(",") if s.strip()))
+        exercises = select_exercises(exercise_selection(args.exercises))
         check_one_per_notebook(found.notebooks, exercises, args.ids)
         report = compare(found.notebooks, exercises, args.threshold, args.source)
     except GradingError as exc:
