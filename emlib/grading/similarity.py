@@ -35,6 +35,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..exercises import all_exercises
 from .code_tokens import Tokens, normalise, score, without_template
 from .command import add_selection_arguments, exercise_selection
 from .gradebook import atomic_write
@@ -175,22 +176,26 @@ class Report:
 def compare(notebooks, exercises, threshold: float = DEFAULT_THRESHOLD,
             source: Path = SOURCE) -> Report:
     """Every pair of ``notebooks`` (``(path, student)``, as :func:`.layout.find_submissions` gives
-    them) whose code for one of ``exercises`` scores at least ``threshold``; see the module."""
+    them) whose code for one of ``exercises`` scores at least ``threshold``; see the module. The
+    report has a section for each code exercise of the course notebooks handed in."""
     threshold = check_threshold(threshold)
     chosen = [ex for ex in exercises if ex.kind in CODE_KINDS]
     bases = baselines(chosen, source)
     report = Report(threshold, [ExerciseSummary(ex) for ex in chosen])
     codes: dict[str, list[Code]] = {ex.id: [] for ex in chosen}
+    seen: set[str] = set()  # the course notebooks some submission answers
     for path, student in notebooks:
         nb, why = read_notebook(Path(path))
         if nb is None:
             report.unread.append((student, Path(path).name, why))
             continue
-        answered = set(answered_notebooks(Path(path), chosen, nb))
+        answered = set(answered_notebooks(Path(path), all_exercises(), nb))  # as grade_one does
+        seen |= answered
         for ex in chosen:
             text = exercise_code(nb, ex) if ex.notebook in answered else None
             if text is not None:
                 codes[ex.id].append(own_code(bases[ex.id].template, student, text))
+    report.exercises = [s for s in report.exercises if s.exercise.notebook in seen]
     for summary in report.exercises:
         _pairs(summary, codes[summary.exercise.id], bases[summary.exercise.id].reference, threshold)
     return report
@@ -210,6 +215,8 @@ def _pairs(summary: ExerciseSummary, codes: list[Code], reference: Code, thresho
     summary.compared = [c.student for c in ready]
     for i, a in enumerate(ready):
         for b in ready[i + 1:]:
+            if a.student == b.student:  # two files of one student (for different notebooks)
+                continue
             s = score(*a.tokens(b), threshold)
             if s >= threshold:
                 summary.pairs.append(Pair(summary.exercise.id, a, b, s))
@@ -230,10 +237,6 @@ def report_csv(report: Report) -> str:
     return buf.getvalue()
 
 
-def _names(students: list[str]) -> str:
-    return ", ".join(html.escape(s) for s in students) or "none"
-
-
 def _section(s: ExerciseSummary, threshold: float) -> list[str]:
     e, ex = html.escape, s.exercise
     parts = [f'<h2 id="{e(ex.id)}">{e(ex.id)}: {e(ex.title)}</h2>',
@@ -242,7 +245,8 @@ def _section(s: ExerciseSummary, threshold: float) -> list[str]:
              f"{len(s.short)}; as close to the course's own solution as the threshold: "
              f"{len(s.near_reference)}.</p>"]
     if s.unparsed:
-        parts.append(f"<p>Compared by text, as the code does not parse: {_names(s.unparsed)}.</p>")
+        names = e(", ".join(s.unparsed))
+        parts.append(f"<p>Compared by text, as the code does not parse: {names}.</p>")
     if not s.pairs:
         return [*parts, f"<p>No pair scores {threshold:g} or more.</p>"]
     parts += [f"<table><caption>{e(ex.id)}: pairs scoring {threshold:g} or more, most similar "
@@ -299,7 +303,7 @@ def after_grading(out: Path, results, exercises, threshold: float, warn) -> None
     earlier runs into ``out`` too); a warning instead when the source notebooks are not there."""
     notebooks = [(Path(r.path), r.student) for r in results if r.kind == "notebook"]
     try:
-        write_report(out, compare(notebooks, exercises, threshold))
+        write_report(out, compare(notebooks, exercises, threshold, SOURCE))
     except GradingError as exc:
         warn(f"no similarity report: {exc} (emlib similarity writes one; see its --source)")
 

@@ -100,6 +100,10 @@ def test_exit_status_for_usage_errors(tmp_path, capsys):
     assert "emlib grade: error: submission" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["grade", "x.ipynb", "--out", str(tmp_path), "--jobs", "0"])
+    with pytest.raises(SystemExit):
+        main(["grade", "x.ipynb", "--out", str(tmp_path), "--similarity-threshold", "0"])
+    assert ("argument --similarity-threshold: expected a number T with 0 < T <= 1"
+            in capsys.readouterr().err)
 
 
 def test_required_sandbox_without_bubblewrap_refuses(submissions, tmp_path):

@@ -19,6 +19,7 @@ from emlib.exercises.registry import get
 from emlib.grading import similarity as S
 from emlib.grading.integrity import defining_cells
 from emlib.grading.layout import GradingError
+from emlib.grading.store import SubmissionResult
 from emlib.student_edition import make_student_notebook
 
 SOURCE = Path(__file__).resolve().parents[2] / "notebooks"
@@ -166,6 +167,30 @@ def test_code_too_deep_for_the_parser_is_read_as_text():
     assert S.exercise_code(filled(deep), JENSEN) == deep
 
 
+def test_two_files_of_one_student_are_never_a_pair(class_folder):
+    files = [(class_folder / "ann.ipynb", "ann"), (class_folder / "ben.ipynb", "ann")]
+    (summary,) = S.compare(files, [JENSEN], S.DEFAULT_THRESHOLD, SOURCE).exercises
+    assert summary.compared == ["ann", "ann"] and summary.pairs == []
+
+
+def test_after_grading_compares_the_gradebooks_notebooks_or_warns(class_folder, tmp_path,
+                                                                 monkeypatch):
+    results = [SubmissionResult(str(class_folder / f"{s}.ipynb"), s, ["01"], None, {})
+               for s in ("ann", "ben", "cat")]
+    results.append(SubmissionResult(str(class_folder), "dora", [], None, {}, kind="folder"))
+    warnings = []
+    S.after_grading(tmp_path, results, [JENSEN], 0.9, warnings.append)
+    assert warnings == []
+    assert (tmp_path / "similarity.csv").read_text().splitlines()[1:] == [
+        "01.jensen-gap,ann,ben,1.000"]
+    monkeypatch.setattr(S, "SOURCE", tmp_path / "nowhere")
+    S.after_grading(tmp_path / "second", results, [JENSEN], 0.9, warnings.append)
+    assert warnings == [f"no similarity report: --source {tmp_path / 'nowhere'} is not a folder. "
+                        f"Fix: pass the folder of the course's source notebooks, e.g. --source "
+                        f"notebooks. (emlib similarity writes one; see its --source)"]
+    assert not (tmp_path / "second").exists()
+
+
 def test_normalisation_keeps_library_names_and_drops_names_comments_and_docstrings():
     one = S.normalise("def f(a):\n    '''doc'''\n    b = np.log(a)  # log\n    return len(b)")
     two = S.normalise("def g(x):\n    y = np.log(x)\n\n    return len(y)")
@@ -192,6 +217,7 @@ def test_the_command_writes_html_and_csv_with_every_student_text_escaped(class_f
     assert '<h2 id="01.jensen-gap">' in page and '<th scope="col">Score</th>' in page
     assert "never a penalty" in page[page.index("<caption>"):page.index("</caption>")]
     assert '<h2 id="01.zero-gap">' in page  # a value exercise: checked, every answer too short
+    assert '<h2 id="03.e-step">' not in page  # no notebook 03 was handed in
     assert not list(out.glob(".*.tmp"))
 
 
