@@ -89,6 +89,12 @@ def register_gradescope(subparsers) -> None:
     register(subparsers)
 
 
+def register_similarity(subparsers) -> None:
+    from .grading.similarity import register_similarity as register
+
+    register(subparsers)
+
+
 def register_grade(subparsers) -> None:
     from .grading.command import register_grade as register
 
@@ -100,6 +106,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_exercises,
     register_grade,
     register_export,
+    register_similarity,
     register_gradescope,
 ]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..exercises import all_exercises
 from ..exercises.hints import HINTS, hints_used
-from . import gradebook, late, store
+from . import gradebook, late, similarity, store
 from . import protocol as P
 from .integrity import tamper_signs
 from .layout import (
@@ -58,6 +58,7 @@ class GradeOptions:
     late_percent: float | None = None  # penalty per day late; None: as before, else 10
     report_hints: bool = False  # the feedback says which hints (emlib.exercises.hint) were asked
     roster: Path | None = None  # CSV with an id column (see .roster): every student gets a row
+    similarity_threshold: float = similarity.DEFAULT_THRESHOLD  # OUT/similarity.html's pairs
 
     @property
     def wall(self) -> float:
@@ -292,4 +293,5 @@ def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRo
     gradebook.write_all(options.out, rows, columns)
     store.save_results(options.out, store.Earlier([ex.id for ex in columns], results, late_days,
                                                   percent))
+    similarity.after_grading(options.out, results, columns, options.similarity_threshold, warn)
     return rows

@@ -6,7 +6,7 @@
                 [--sandbox auto|required|off] [--seed SEED] [--force]
                 [--ids MAP.csv] [--exercises ID,...] [--wall-time S] [--quiet]
                 [--late LATE.csv] [--late-penalty PERCENT] [--report-hints]
-                [--roster ROSTER.csv]
+                [--roster ROSTER.csv] [--similarity-threshold T]
 
 Exit status: 0 when every submission was graded (whatever the students' scores), 2 for a usage
 error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap.
@@ -32,14 +32,33 @@ def _positive(kind):
     return parse
 
 
+def add_selection_arguments(p, exercises_note: str = "") -> None:
+    """``--ids`` and ``--exercises`` (read by :func:`exercise_selection`): whose files, which
+    exercises; ``emlib grade`` and ``emlib similarity`` take them alike."""
+    p.add_argument("--ids", type=Path, default=None, metavar="MAP.csv",
+                   help="CSV with header 'file,id' mapping notebook files to student ids (a "
+                   "student folder's name is its id and cannot be remapped)")
+    p.add_argument("--exercises", default="",
+                   help=f"comma-separated exercise ids or notebook numbers (default: all)"
+                   f"{exercises_note}")
+
+
+def exercise_selection(text: str) -> tuple[str, ...]:
+    """The ids and notebook numbers of ``--exercises`` (empty: every exercise)."""
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
 def register_grade(subparsers) -> None:
+    from .similarity import DEFAULT_THRESHOLD, threshold_argument
+
     p = subparsers.add_parser(
         "grade",
         help="grade student notebooks in a sandbox into OUT/gradebook.csv and feedback",
         description="Run each submitted notebook in a sandbox (bubblewrap + prlimit + a "
         "wall-clock timeout), call the graded functions on hidden inputs, judge the answers "
         "outside the sandbox, and write OUT/gradebook.csv, OUT/statuses.csv, "
-        "OUT/feedback/<id>.md and .html, and OUT/summary.md. The student id is the notebook's "
+        "OUT/feedback/<id>.md and .html, OUT/summary.md, and OUT/similarity.html and .csv (pairs "
+        "of similar code: a flag for a human, never a penalty). The student id is the notebook's "
         "file name (or, for notebooks in a sub-folder of a folder given, the sub-folder's name), "
         "unless --ids maps files to ids. A re-run into the same OUT keeps every result it does "
         "not grade again.",
@@ -62,12 +81,7 @@ def register_grade(subparsers) -> None:
                    help="secret seed of the hidden cases (default: drawn once, kept in OUT/.seed)")
     p.add_argument("--force", action="store_true",
                    help="grade again submissions whose result is cached")
-    p.add_argument("--ids", type=Path, default=None, metavar="MAP.csv",
-                   help="CSV with header 'file,id' mapping notebook files to student ids (a "
-                   "student folder's name is its id and cannot be remapped)")
-    p.add_argument("--exercises", default="",
-                   help="comma-separated exercise ids or notebook numbers (default: all); into an "
-                   "existing OUT only their columns change")
+    add_selection_arguments(p, "; into an existing OUT only their columns change")
     p.add_argument("--late", type=Path, default=None, metavar="LATE.csv",
                    help="CSV with header 'id,days_late': the penalty of late work (default: the "
                    "late file of the previous run into OUT, if any)")
@@ -80,6 +94,10 @@ def register_grade(subparsers) -> None:
                    help="CSV with the column 'id' (and optionally name, email, lms_id, section): "
                    "every student on it gets a row (missing work scores 0), and a graded student "
                    "not on it is flagged not-on-roster")
+    p.add_argument("--similarity-threshold", type=threshold_argument,
+                   default=DEFAULT_THRESHOLD, metavar="T",
+                   help="OUT/similarity.html and .csv flag pairs of submissions whose code scores "
+                   f"at least T, 0 < T <= 1 (default {DEFAULT_THRESHOLD}; see emlib similarity)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_grade)
 
@@ -91,9 +109,10 @@ def run_grade(args: argparse.Namespace) -> int:
     options = GradeOptions(
         out=args.out, jobs=args.jobs, timeout=args.timeout, wall_seconds=args.wall_time,
         memory_mb=args.memory, sandbox=args.sandbox, seed=args.seed, force=args.force,
-        ids=args.ids, exercises=tuple(s.strip() for s in args.exercises.split(",") if s.strip()),
+        ids=args.ids, exercises=exercise_selection(args.exercises),
         quiet=args.quiet, late=args.late, late_percent=args.late_penalty,
         report_hints=args.report_hints, roster=args.roster,
+        similarity_threshold=args.similarity_threshold,
     )
     try:
         rows = grade(args.submissions, options)

@@ -38,7 +38,7 @@ def parse_cell(source: str) -> ast.Module | None:
     text = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
     try:
         return ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # the last two: nested too deep
         return None
 
 

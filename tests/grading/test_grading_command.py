@@ -49,6 +49,16 @@ def test_unsandboxed_grading_works_and_says_so(first_run):
     assert table["ada"]["percent"] == "100" and table["ben"]["03.e-step"] == "0"
 
 
+def test_grading_writes_the_similarity_report(first_run):
+    out, _ = first_run
+    with open(out / "similarity.csv", newline="") as fh:
+        rows = [(r["exercise"], r["id_a"], r["id_b"]) for r in csv.DictReader(fh)]
+    # ben's notebook is ada's with one axis changed; their jensen-gap is the course's own solution
+    assert rows == [("03.e-step", "ada", "ben"), ("03.posterior-1d", "ada", "ben")]
+    page = (out / "similarity.html").read_text()
+    assert "<li>cy (cy.ipynb): not valid JSON" in page
+
+
 def test_a_rerun_skips_unchanged_submissions_and_gives_the_same_gradebook(first_run, submissions):
     out, _ = first_run
     before = (out / "gradebook.csv").read_bytes()
@@ -64,6 +74,7 @@ def test_a_rerun_skips_unchanged_submissions_and_gives_the_same_gradebook(first_
 def test_force_grades_again_and_reproduces_the_gradebook(first_run, submissions):
     out, _ = first_run
     before = (out / "gradebook.csv").read_bytes()
+    similar = (out / "similarity.csv").read_bytes()
     log = (out / "run3.log").open("w")
     grade([submissions / "ben.ipynb"], _options(out, quiet=False, force=True), stream=log)
     log.close()
@@ -72,6 +83,7 @@ def test_force_grades_again_and_reproduces_the_gradebook(first_run, submissions)
     assert ("keeps the earlier results of 2 file(s) not given this time: ada (ada.ipynb), "
             "cy (cy.ipynb)") in log
     assert (out / "gradebook.csv").read_bytes() == before
+    assert (out / "similarity.csv").read_bytes() == similar  # ada's notebook is still compared
 
 
 def test_the_seed_is_drawn_once_and_kept_secret(submissions, tmp_path):
@@ -88,6 +100,10 @@ def test_exit_status_for_usage_errors(tmp_path, capsys):
     assert "emlib grade: error: submission" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["grade", "x.ipynb", "--out", str(tmp_path), "--jobs", "0"])
+    with pytest.raises(SystemExit):
+        main(["grade", "x.ipynb", "--out", str(tmp_path), "--similarity-threshold", "0"])
+    assert ("argument --similarity-threshold: expected a number T with 0 < T <= 1"
+            in capsys.readouterr().err)
 
 
 def test_required_sandbox_without_bubblewrap_refuses(submissions, tmp_path):

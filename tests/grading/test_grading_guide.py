@@ -66,3 +66,16 @@ def test_the_guides_commands_run_as_written(tmp_path):
     assert rows["alice"]["total"] == "0" and rows["alice"]["statuses"].startswith("not-attempted:")
     assert rows["bob"]["percent"] == "100"
     assert (tmp_path / "grades/demo/out/feedback/alice.html").exists()
+
+
+def test_the_similarity_section_runs_as_written(tmp_path):
+    section = GUIDE.read_text(encoding="utf-8").split("## Similarity report", 1)[1].split("\n## ")[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    (tmp_path / "notebooks").symlink_to(REPO / "notebooks")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    run = subprocess.run(["bash", "-c", "set -euo pipefail\n" + block], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.splitlines()[-1] == "exercise,id_a,id_b,score"  # as the guide says
+    page = (tmp_path / "grades/similar-report/similarity.html").read_text()
+    assert '<h2 id="01.jensen-gap">' in page and "never a penalty" in page
