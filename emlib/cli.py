@@ -89,11 +89,25 @@ def register_grade(subparsers) -> None:
     register(subparsers)
 
 
+def register_review(subparsers) -> None:
+    from .grading.review import register_review as register
+
+    register(subparsers)
+
+
+def register_feedback(subparsers) -> None:
+    from .grading.bundle import register_feedback as register
+
+    register(subparsers)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_student,
     register_exercises,
     register_grade,
     register_export,
+    register_review,
+    register_feedback,
 ]
 
 
