@@ -101,6 +101,18 @@ def register_grade(subparsers) -> None:
     register(subparsers)
 
 
+def register_review(subparsers) -> None:
+    from .grading.review import register_review as register
+
+    register(subparsers)
+
+
+def register_feedback(subparsers) -> None:
+    from .grading.bundle import register_feedback as register
+
+    register(subparsers)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_student,
     register_exercises,
@@ -108,6 +120,8 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_export,
     register_similarity,
     register_gradescope,
+    register_review,
+    register_feedback,
 ]
 
 

@@ -4,6 +4,11 @@ Which files are whose: :mod:`.layout`. What is kept between runs (the result cac
 of the last gradebook that a run with ``--exercises`` updates): :mod:`.store`. A re-run grades
 only what changed, unless ``--force``. The seed, when not given, is drawn once and kept in
 ``OUT/.seed`` (keep it secret: it determines the hidden cases).
+
+Given no submission, a run grades nothing and writes the gradebook again from ``OUT/results.json``:
+the way to merge the marks given by hand (:mod:`.marks`) without the sandbox. The roster given
+last is kept in ``OUT/roster.csv``; the derivations' written answers in ``OUT/answers/``
+(:mod:`.answers`), for ``emlib review``.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from pathlib import Path
 
 from ..exercises import all_exercises
 from ..exercises.hints import HINTS, hints_used
-from . import gradebook, late, similarity, store
+from . import gradebook, late, marks, similarity, store
 from . import protocol as P
+from .answers import answers_of, write_answers
 from .integrity import tamper_signs
 from .layout import (
     GradingError,
@@ -59,6 +65,7 @@ class GradeOptions:
     report_hints: bool = False  # the feedback says which hints (emlib.exercises.hint) were asked
     roster: Path | None = None  # CSV with an id column (see .roster): every student gets a row
     similarity_threshold: float = similarity.DEFAULT_THRESHOLD  # OUT/similarity.html's pairs
+    marks: Path | None = None  # CSV id,exercise,points,comment (see .marks): the hand marks
 
     @property
     def wall(self) -> float:
@@ -118,6 +125,7 @@ class Progress:
             self.stream.flush()
 
 
+ROSTER = "roster.csv"  # the roster of the last run given one, kept in OUT
 NOT_AMONG = "is not among the exercises being graded"
 
 
@@ -169,8 +177,9 @@ def grade_one(nb_path: Path, student: str, exercises, scorer: Scorer, sandbox: S
         flags.add("tamper-suspected")
     if not sandbox.use_bwrap:
         flags.add("unsandboxed")
+    answers = answers_of(nb, mine) if nb is not None else {}
     return SubmissionResult(str(nb_path), student, numbers, invalid, results, notes, sorted(flags),
-                            record.seconds, cached=not todo)
+                            record.seconds, cached=not todo, answers=answers)
 
 
 def hint_notes(nb, exercises) -> list[str]:
@@ -232,7 +241,12 @@ def with_roster(rows, class_roster, columns) -> list[gradebook.StudentRow]:
 
 
 def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRow]:
-    """Grade every submission under ``paths`` into ``options.out``; returns the gradebook rows."""
+    """Grade every submission under ``paths`` into ``options.out``; returns the gradebook rows.
+
+    With no ``paths``, nothing is graded: the gradebook is written again from the results of the
+    last run into ``options.out`` (``OUT/results.json``), with the marks, late file and roster
+    given now or kept from before. Every input file is checked before anything is written.
+    """
     stream = sys.stderr if stream is None else stream
     if options.jobs < 1:
         raise GradingError(f"--jobs must be at least 1; got {options.jobs}.")
@@ -240,8 +254,67 @@ def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRo
     def warn(message: str) -> None:
         stream.write(f"warning: {message}\n")
 
-    class_roster = read_roster(options.roster) if options.roster is not None else None
+    earlier = store.load_results(options.out)
+    roster_path = options.roster or kept_file(options.out / ROSTER)
+    class_roster = read_roster(roster_path) if roster_path is not None else None
     late_days = late.read_late(options.late) if options.late is not None else None
+    marks_path = options.marks or kept_file(earlier.marks) or kept_file(options.out / marks.MARKS)
+    hand = marks.read_marks(marks_path) if marks_path is not None else []
+    if paths:
+        results, columns = grade_submissions(paths, options, earlier, warn, stream)
+    else:
+        results, columns = regather(options, earlier)
+    rows = gradebook.merge(results, columns)
+    if class_roster is not None:
+        rows = with_roster(rows, class_roster, columns)
+    if marks_path is not None:
+        marks.check_marks(hand, rows, columns, marks_path)
+    late_days = earlier.late if late_days is None else late_days
+    percent = next(p for p in (options.late_percent, earlier.late_percent,
+                               late.DEFAULT_PERCENT_PER_DAY) if p is not None)
+    for row in rows:
+        row.days_late, row.late_percent = late_days.get(row.student, 0.0), percent
+    unknown = sorted(set(late_days) - {row.student for row in rows})
+    if unknown:
+        warn(f"--late: no student {', '.join(map(repr, unknown))} in the gradebook; check the ids")
+    options.out.mkdir(parents=True, exist_ok=True)
+    write_answers(options.out, rows, results, columns)
+    marks.apply_marks(rows, hand)
+    if roster_path is not None and roster_path.resolve() != (options.out / ROSTER).resolve():
+        gradebook.atomic_write(options.out / ROSTER, roster_path.read_bytes())
+    gradebook.write_all(options.out, rows, columns)
+    kept_marks = str(marks_path.resolve()) if marks_path is not None else None
+    store.save_results(options.out, store.Earlier([ex.id for ex in columns], results, late_days,
+                                                  percent, kept_marks))
+    similarity.after_grading(options.out, results, columns, options.similarity_threshold, warn)
+    return rows
+
+
+def kept_file(path) -> Path | None:
+    """``path`` when it names an existing file (a file kept in OUT, or named by the last run)."""
+    return Path(path) if path is not None and Path(path).is_file() else None
+
+
+def regather(options: GradeOptions, earlier: store.Earlier) -> tuple[list, list]:
+    """The results and columns of the last run into OUT, for a run given no submission."""
+    if not (options.out / store.RESULTS).is_file():
+        raise GradingError(f"no SUBMISSION given, and {options.out} holds no {store.RESULTS} of an "
+                           f"earlier run. Fix: give the submissions to grade, or the --out folder "
+                           f"of an earlier emlib grade.")
+    given = [o for o, v in (("--exercises", options.exercises), ("--force", options.force),
+                            ("--ids", options.ids)) if v]
+    if given:
+        raise GradingError(f"{', '.join(given)} without a SUBMISSION: nothing is graded when no "
+                           f"submission is given. Fix: give the submissions, or leave out "
+                           f"{', '.join(given)}.")
+    columns = [ex for ex in all_exercises() if ex.id in earlier.columns]
+    return earlier.submissions, columns
+
+
+def grade_submissions(paths, options: GradeOptions, earlier: store.Earlier, warn,
+                      stream) -> tuple[list, list]:
+    """Grade the submissions under ``paths`` (the cache spares what it holds); this run's results
+    completed by the earlier ones, and the gradebook's exercise columns."""
     found = find_submissions(paths, options.ids, warn)
     exercises = select_exercises(options.exercises)
     check_one_per_notebook(found.notebooks, exercises, options.ids)
@@ -270,7 +343,6 @@ def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRo
     finally:
         sandbox.close()
     results += folder_results(found)
-    earlier = store.load_results(options.out)
     results, kept = store.carry_over(earlier.submissions, results, {ex.id for ex in exercises},
                                      NOT_AMONG)
     if kept:
@@ -278,20 +350,4 @@ def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRo
         warn(f"the gradebook in {options.out} keeps the earlier results of {len(kept)} file(s) "
              f"not given this time: {files}")
     results.sort(key=lambda r: (r.student, r.kind, r.path))
-    columns = columns_of(exercises, results, earlier.columns, bool(options.exercises))
-    rows = gradebook.merge(results, columns)
-    if class_roster is not None:
-        rows = with_roster(rows, class_roster, columns)
-    late_days = earlier.late if late_days is None else late_days
-    percent = next(p for p in (options.late_percent, earlier.late_percent,
-                               late.DEFAULT_PERCENT_PER_DAY) if p is not None)
-    for row in rows:
-        row.days_late, row.late_percent = late_days.get(row.student, 0.0), percent
-    unknown = sorted(set(late_days) - {row.student for row in rows})
-    if unknown:
-        warn(f"--late: no student {', '.join(map(repr, unknown))} in the gradebook; check the ids")
-    gradebook.write_all(options.out, rows, columns)
-    store.save_results(options.out, store.Earlier([ex.id for ex in columns], results, late_days,
-                                                  percent))
-    similarity.after_grading(options.out, results, columns, options.similarity_threshold, warn)
-    return rows
+    return results, columns_of(exercises, results, earlier.columns, bool(options.exercises))

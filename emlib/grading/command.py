@@ -6,7 +6,12 @@
                 [--sandbox auto|required|off] [--seed SEED] [--force]
                 [--ids MAP.csv] [--exercises ID,...] [--wall-time S] [--quiet]
                 [--late LATE.csv] [--late-penalty PERCENT] [--report-hints]
-                [--roster ROSTER.csv] [--similarity-threshold T]
+                [--roster ROSTER.csv] [--marks MARKS.csv]
+                [--similarity-threshold T]
+    emlib grade --out DIR [--marks MARKS.csv] [--late LATE.csv] [--roster ROSTER.csv]
+
+The second form grades nothing: it writes the gradebook of ``DIR`` again from its results, with
+the hand marks (see :mod:`.marks`), the late file and the roster given or kept from before.
 
 Exit status: 0 when every submission was graded (whatever the students' scores), 2 for a usage
 error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap.
@@ -61,10 +66,12 @@ def register_grade(subparsers) -> None:
         "of similar code: a flag for a human, never a penalty). The student id is the notebook's "
         "file name (or, for notebooks in a sub-folder of a folder given, the sub-folder's name), "
         "unless --ids maps files to ids. A re-run into the same OUT keeps every result it does "
-        "not grade again.",
+        "not grade again. With no SUBMISSION nothing is graded: the gradebook of OUT is written "
+        "again from its results, with the marks given by hand (--marks, see emlib review).",
     )
-    p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
-                   help=".ipynb files, or folders of them")
+    p.add_argument("submissions", nargs="*", metavar="SUBMISSION",
+                   help=".ipynb files, or folders of them; none: write the gradebook of OUT again "
+                   "from its results (to merge marks given by hand)")
     p.add_argument("--out", required=True, type=Path, help="folder for the gradebook and feedback")
     p.add_argument("--jobs", type=_positive(int), default=1,
                    help="submissions graded in parallel (default 1)")
@@ -93,7 +100,11 @@ def register_grade(subparsers) -> None:
     p.add_argument("--roster", type=Path, default=None, metavar="ROSTER.csv",
                    help="CSV with the column 'id' (and optionally name, email, lms_id, section): "
                    "every student on it gets a row (missing work scores 0), and a graded student "
-                   "not on it is flagged not-on-roster")
+                   "not on it is flagged not-on-roster (default: the roster kept in OUT by the "
+                   "last run given one)")
+    p.add_argument("--marks", type=Path, default=None, metavar="MARKS.csv",
+                   help="CSV 'id,exercise,points,comment' of the exercises marked by hand, as "
+                   "emlib review pre-fills it (default: the last run's, else OUT/marks.csv if any)")
     p.add_argument("--similarity-threshold", type=threshold_argument,
                    default=DEFAULT_THRESHOLD, metavar="T",
                    help="OUT/similarity.html and .csv flag pairs of submissions whose code scores "
@@ -104,6 +115,7 @@ def register_grade(subparsers) -> None:
 
 def run_grade(args: argparse.Namespace) -> int:
     from .batch import GradeOptions, GradingError, grade
+    from .gradebook import unmarked
     from .sandbox import SandboxUnavailable
 
     options = GradeOptions(
@@ -111,7 +123,7 @@ def run_grade(args: argparse.Namespace) -> int:
         memory_mb=args.memory, sandbox=args.sandbox, seed=args.seed, force=args.force,
         ids=args.ids, exercises=exercise_selection(args.exercises),
         quiet=args.quiet, late=args.late, late_percent=args.late_penalty,
-        report_hints=args.report_hints, roster=args.roster,
+        report_hints=args.report_hints, roster=args.roster, marks=args.marks,
         similarity_threshold=args.similarity_threshold,
     )
     try:
@@ -122,6 +134,9 @@ def run_grade(args: argparse.Namespace) -> int:
     except GradingError as exc:
         print(f"emlib grade: error: {exc}", file=sys.stderr)
         return 2
+    to_mark = unmarked(rows)
+    left = (f"; {to_mark} answer(s) remain to be marked by hand (emlib review {args.out})"
+            if to_mark else "")
     print(f"wrote the marks of {len(rows)} student(s): {args.out / 'gradebook.csv'}, "
-          f"{args.out / 'feedback'}/, {args.out / 'summary.md'}")
+          f"{args.out / 'feedback'}/, {args.out / 'summary.md'}{left}")
     return 0

@@ -7,6 +7,10 @@ written by ``emlib grade`` into ``OUT``, as a file a learning-management system 
   one column per exercise and the total.
 * ``csv``: ``id, name``, the exercises, ``total``, ``maximum``.
 
+An exercise marked by hand (a derivation) exports the points merged from ``OUT/marks.csv``
+(:mod:`.marks`); one not marked yet is an empty cell, which an LMS reads as "not graded" rather
+than 0. Its "Points Possible" are the exercise's points.
+
 A gradebook student the roster cannot map is an error naming every one of them, never a dropped
 row. The file is written atomically.
 """
@@ -22,7 +26,7 @@ from pathlib import Path
 from ..exercises import all_exercises
 from .gradebook import atomic_write
 from .layout import GradingError, read_csv_rows
-from .protocol import NOT_A_ZERO
+from .protocol import MANUAL, NOT_A_ZERO
 from .roster import Roster, Student, read_roster
 
 TOTAL = "EM course total"
@@ -50,13 +54,17 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _points(cell: str) -> str:
+    """An exercise's points for the LMS: a derivation not marked yet is left empty (not graded,
+    rather than a zero); ``timeout`` and the other status words count 0."""
+    if cell == MANUAL:
+        return ""
     return "0" if cell in NOT_A_ZERO else cell
 
 
 def export(out: Path, fmt: str, roster: Roster, target: Path) -> None:
     rows = read_csv_rows(out / "gradebook.csv", "OUT", ("id", "total", "maximum"),
                          "give the --out folder of a finished emlib grade run")
-    maxima = {ex.id: ex.auto_points for ex in all_exercises()}
+    maxima = {ex.id: float(ex.points) for ex in all_exercises()}
     exercises = [c for c in rows[0] if c in maxima]
     students = roster.by_id()
     known = [students.get(r["id"], Student(r["id"])) for r in rows]
@@ -74,7 +82,7 @@ def export(out: Path, fmt: str, roster: Roster, target: Path) -> None:
                            f"mapped for --format {fmt}. Fix: add them to the roster.")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    most = rows[0]["maximum"]
+    most = max((r["maximum"] for r in rows), key=float)  # with marks by hand, the most marked
     if fmt == "canvas":
         w.writerow([*CANVAS, *exercises, TOTAL])
         w.writerow(["Points Possible", "", "", "", "", *[f"{maxima[e]:g}" for e in exercises], most])

@@ -3,8 +3,8 @@
 
 ``gradebook.csv`` has one row per student: ``id``, one column per exercise (the points, or the
 status word for ``timeout``, ``memory``, ``crashed``, ``invalid-notebook`` and ``manual``, which are
-never a plain zero), ``total``, ``maximum`` (automatic points; derivations are marked by hand),
-``percent``, ``statuses`` (e.g. ``ok:3 wrong:1``) and ``flags``. ``statuses.csv`` has the same rows
+never a plain zero), ``total``, ``maximum`` (automatic points, and the points of the derivations
+once marked by hand: :mod:`.marks`), ``percent``, ``statuses`` (e.g. ``ok:3 wrong:1``) and ``flags``. ``statuses.csv`` has the same rows
 and exercise columns, each holding the exercise's status, so that every 0 can be told apart
 after export. Every file is written atomically (a temporary file in the same folder, then
 ``os.replace``), so a crash or a reader never sees half a gradebook; the same results always
@@ -235,13 +235,29 @@ def histogram_png(totals: list[float], maximum: float) -> bytes:
     return buf.getvalue()
 
 
+def unmarked(rows: list[StudentRow]) -> int:
+    """How many exercises of ``rows`` remain to be marked by hand (status ``manual``)."""
+    return sum(r.status == "manual" for row in rows for r in row.exercises.values())
+
+
+def _marked(r: ExerciseResult) -> bool:
+    """A derivation's result marked by hand (:mod:`.marks`): points out of the exercise's."""
+    return r.status != "manual" and r.max_points > 0
+
+
 def summary_md(rows: list[StudentRow], exercises) -> str:
     totals = sorted(r.total for r in rows)
     maximum = max((r.maximum for r in rows), default=0.0)
     n = len(totals)
     median = (totals[(n - 1) // 2] + totals[n // 2]) / 2 if n else 0.0
     mean = sum(totals) / n if n else 0.0
-    lines = ["# Grading summary", "", f"{n} students; maximum {maximum:g} automatic points.", "",
+    to_mark = unmarked(rows)
+    by_hand = any(_marked(row.exercises[ex.id]) for row in rows for ex in exercises
+                  if ex.kind == "derivation")
+    points = "points (automatic and marked by hand)" if by_hand else "automatic points"
+    lines = ["# Grading summary", "", f"{n} students; maximum {maximum:g} {points}.", "",
+             *([f"{to_mark} answer(s) remain to be marked by hand: `emlib review OUT`, then the "
+                f"points in `OUT/marks.csv` and `emlib grade --out OUT` again.", ""] * bool(to_mark)),
              f"- mean total: {mean:.2f}", f"- median total: {median:.2f}",
              f"- lowest / highest: {totals[0] if n else 0:g} / {totals[-1] if n else 0:g}", "",
              "![Distribution of totals](summary-histogram.png)", "", "## Per exercise", "",
@@ -255,8 +271,9 @@ def summary_md(rows: list[StudentRow], exercises) -> str:
         mistakes = Counter(m for r in res for m in r.mistakes)
         diag = ", ".join(f"{m} {c}" for m, c in mistakes.most_common()) or "-"
         mean_pts = f"{sum(r.points for r in res) / len(res):.2f}" if res else "-"
-        if ex.kind == "derivation":  # marked by hand: no automatic points to average
-            pts, mean_pts = "manual", "-"
+        if ex.kind == "derivation":  # the mean of the answers marked by hand so far
+            marked = [r.points for r in res if _marked(r)]
+            pts, mean_pts = "manual", f"{sum(marked) / len(marked):.2f}" if marked else "-"
         else:
             pts = f"{ex.auto_points:g}"
         lines.append(f"| {ex.id} | {pts} | {mean_pts} | {counts['ok']} | {modes} | {diag} |")

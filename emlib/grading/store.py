@@ -40,6 +40,7 @@ class SubmissionResult:
     cached: bool = False
     kind: str = "notebook"
     other_files: list[str] = field(default_factory=list)
+    answers: dict[str, dict] = field(default_factory=dict)  # hand-marked id -> written answer
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -134,6 +135,7 @@ class Earlier:
     submissions: list[SubmissionResult] = field(default_factory=list)
     late: dict[str, float] = field(default_factory=dict)
     late_percent: float | None = None
+    marks: str | None = None  # the marks file last merged (see .marks)
 
 
 def load_results(out: Path) -> Earlier:
@@ -141,14 +143,14 @@ def load_results(out: Path) -> Earlier:
     try:
         d = json.loads((out / RESULTS).read_text())
         return Earlier(list(d["columns"]), [SubmissionResult.from_dict(s) for s in d["submissions"]],
-                       dict(d.get("late", {})), d.get("late_percent"))
+                       dict(d.get("late", {})), d.get("late_percent"), d.get("marks"))
     except (OSError, ValueError, KeyError, TypeError):
         return Earlier()
 
 
 def save_results(out: Path, earlier: Earlier) -> None:
     data = {"columns": earlier.columns, "submissions": [r.to_dict() for r in earlier.submissions],
-            "late": earlier.late, "late_percent": earlier.late_percent}
+            "late": earlier.late, "late_percent": earlier.late_percent, "marks": earlier.marks}
     atomic_write(out / RESULTS, json.dumps(data, indent=1, sort_keys=True))
 
 
@@ -170,6 +172,8 @@ def carry_over(earlier: list[SubmissionResult], now: list[SubmissionResult], gra
             if ex_id not in graded and ex_id not in res.exercises:
                 res.exercises[ex_id] = r
                 res.flags = sorted(set(res.flags) | set(r.flags))
+                if ex_id in old.answers:
+                    res.answers[ex_id] = old.answers[ex_id]
         res.notebooks = sorted(set(res.notebooks) | {i.split(".")[0] for i in old.exercises
                                                      if i not in graded})
         if not_graded_note and res.exercises:

@@ -11,11 +11,14 @@ with one exercise cell replaced or one cell inserted.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from emlib.grading.sandbox import bubblewrap_problem
+
+REPO = Path(__file__).resolve().parents[2]
 
 # the exercises graded in the fixture batches: two functions, a value, a record and a choice
 EXERCISES = ("01.jensen-gap", "03.e-step", "03.posterior-1d", "03.em-cost", "05.digits-dims")
@@ -101,6 +104,27 @@ def variant(substitutions: dict[str, str] | None = None, *extra: str, at: int = 
 def write(path, nb) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(nbformat.writes(nb), encoding="utf-8")
+
+
+# A proof as a hostile student may write it: maths, markup and a script that must stay inert.
+HOSTILE_PROOF = ("By (1.4), $-\\operatorname{KL}(p\\,\\|\\,q) \\le \\ln \\sum_{x \\in S} q(x) "
+                 "\\le 0$ with *weights* $a_i b_i$.\n\n<script>alert('owned')</script>\n\n"
+                 "<img src=x onerror=alert(1)> [click](javascript:alert(2))")
+
+
+def derivation_submission(proof: str | None = None, zero_gap: str | None = None):
+    """The student edition of notebook 01 with the proof of ``01.kl-nonneg`` written in its
+    answer cell and, optionally, the cell of ``01.zero-gap`` answered."""
+    from emlib.student_edition import make_student_notebook
+
+    source = nbformat.read(REPO / "notebooks" / "01_jensen.ipynb", as_version=4)
+    nb = make_student_notebook(source)
+    for cell in nb.cells:
+        if proof is not None and cell.source.startswith("*Your proof*"):
+            cell.source = proof
+        if zero_gap is not None and cell.source.startswith("zero_gap_weights = ..."):
+            cell.source = zero_gap
+    return nb
 
 
 def require_bubblewrap() -> None:

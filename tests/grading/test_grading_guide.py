@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,26 @@ def test_the_guides_commands_run_as_written(tmp_path):
     assert rows["alice"]["total"] == "0" and rows["alice"]["statuses"].startswith("not-attempted:")
     assert rows["bob"]["percent"] == "100"
     assert (tmp_path / "grades/demo/out/feedback/alice.html").exists()
+    _the_hand_marking_commands_run_as_written(tmp_path, env)
+
+
+def _the_hand_marking_commands_run_as_written(tmp_path, env):
+    """The block of "Hand marking", run on the demonstration's OUT: bob's derivation gets 4."""
+    text = GUIDE.read_text(encoding="utf-8").split("## Hand marking", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    run = subprocess.run(["bash", "-c", "set -euo pipefail\n" + block], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = tmp_path / "grades/demo/out"
+    assert "1 answer(s) remain to be marked by hand" in run.stdout
+    with open(out / "gradebook.csv", newline="") as fh:
+        rows = {r["id"]: r for r in csv.DictReader(fh)}
+    assert (rows["bob"]["03.tied-cov"], rows["bob"]["percent"]) == ("4", "100")
+    assert rows["alice"]["03.tied-cov"] == "manual"
+    assert "<strong>Derivation.</strong>" in (out / "review" / "03.tied-cov.html").read_text()
+    with zipfile.ZipFile(out / "feedback.zip") as zf:
+        assert zf.namelist() == ["alice.html", "bob.html"]
+        assert b"marked by hand: complete; the trace step is well argued" in zf.read("bob.html")
 
 
 def test_the_similarity_section_runs_as_written(tmp_path):
