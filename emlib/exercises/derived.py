@@ -95,7 +95,7 @@ ELBO_AT_POSTERIOR = expression_exercise(
     title="The ELBO at the posterior, for one sample and two components",
     points=2,
     name="elbo_at_posterior",
-    equation="2.2, 2.5",
+    equation="2.2-2.5",
     variables=(
         Variable("a", "the joint term of component 1, p(x, z = 1 | θ) = π₁ N(x | μ₁, σ₁²)",
                  0.01, 2.0),
@@ -197,7 +197,7 @@ LLOYD_DESCENT_FORMULA = expression_exercise(
     title="The drop of J when one sample moves to a nearer centre",
     points=1,
     name="assignment_drop",
-    equation="4.1, 4.2",
+    equation="4.1-4.2",
     variables=(
         Variable("x", "the sample (1-D)", -5.0, 5.0),
         Variable("a", "the centre the sample leaves", -5.0, 5.0),
