@@ -1,6 +1,7 @@
 """The expression exercises: results of derivations, stated as formulas (:mod:`.formula`).
 
-Each states a result of a derivation of its notebook that the text does not print:
+Each asks for a formula its notebook does not print: the result of one of its derivations,
+or one of its equations worked out for a small case:
 
 ``01.kl-nonneg-formula``
     The KL divergence (1.5) of two Bernoulli distributions written out, the automatic part of
