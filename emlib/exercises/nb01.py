@@ -11,6 +11,13 @@ finite distribution on the stated domain.
 
 ``01.kl-nonneg`` (derivation): prove KL(p || q) >= 0 from eq. (1.4); the numeric consequence is
 the intermediate bound ``KL(p || q) >= -ln sum_{x : p(x) > 0} q(x)`` for the p, q of the notebook.
+
+``01.kl-nonneg-formula`` (expression): KL of two Bernoulli distributions written out, in ``p``
+and ``q``, the automatic part of ``01.kl-nonneg``.
+
+``01.square-gap`` (expression): Jensen's gap of x² at two points, in ``alpha``, ``x``, ``y``.
+
+Both expression exercises are declared in :mod:`emlib.exercises.derived`.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import numpy as np
 
 from .. import bounds
 from .compare import choice_set, close
-from .derived import SQUARE_GAP
+from .derived import KL_BERNOULLI, SQUARE_GAP
 from .spec import Exercise, Mistake, Verdict
 
 # -- 01.jensen-gap ------------------------------------------------------------------------------
@@ -280,4 +287,4 @@ KL_NONNEG = Exercise(
     ),
 )
 
-EXERCISES = (JENSEN_GAP, GAP_SIGN, ZERO_GAP, KL_NONNEG, SQUARE_GAP)
+EXERCISES = (JENSEN_GAP, GAP_SIGN, ZERO_GAP, KL_NONNEG, KL_BERNOULLI, SQUARE_GAP)

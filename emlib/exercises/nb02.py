@@ -13,6 +13,10 @@ EM step raises ln p by ``bound_gain + kl_new``; the student gives both parts.
 
 ``02.monotonicity`` (derivation): the chain (2.7); the numeric consequence is the log-likelihood
 path of five EM iterations on the same data, ``loglik_path`` (6 numbers, non-decreasing).
+
+``02.elbo-at-posterior`` (expression): L(q, theta) of eq. (2.2) at the posterior (2.5), for one
+sample and two components with joint terms ``a`` and ``b``; declared in
+:mod:`emlib.exercises.derived`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from .. import bounds, reference
 from ..densities import logsumexp
 from ..em import run_em
 from .compare import choice_set, close, record
+from .derived import ELBO_AT_POSTERIOR
 from .spec import Exercise, Mistake, Verdict
 
 # -- shared helpers -----------------------------------------------------------------------------
@@ -525,4 +530,4 @@ MONOTONICITY = Exercise(
     ),
 )
 
-EXERCISES = (ELBO_KL, E_STEP_KL, EM_STATEMENTS, EM_GAIN, MONOTONICITY)
+EXERCISES = (ELBO_KL, E_STEP_KL, EM_STATEMENTS, EM_GAIN, MONOTONICITY, ELBO_AT_POSTERIOR)

@@ -10,6 +10,10 @@ full covariances, X (n, d), pi (K,), mu (K, d), Sigma (K, d, d); resp (n, K).
 ``03.tied-cov`` (derivation): derive the tied update (3.8) from Q; the numeric consequence is the
 tied variance after one EM iteration on the five points of ``five_points()`` (a float).
 
+``03.tied-cov-formula`` (expression): the tied update (3.8) in 1-D for two components, in the
+weighted scatters ``S_1``, ``S_2`` and the soft counts ``N_1``, ``N_2``: the automatic part of
+``03.tied-cov``.
+
 ``03.posterior-1d`` (value): the five-point problem of the lecture notes,
 ``emlib.datasets.five_points()``: x = 0.2, -0.9, -1, 1.2, 1.8; mu = -3, 2; sigma^2 = 4, 4;
 pi = 0.5, 0.5. The student gives a dict::
@@ -34,6 +38,12 @@ iterations; ``log_likelihoods`` holds l(theta_0), ..., l(theta_T) and the parame
 The student's loop also asserts that l never falls (not graded: the cases use a correct M-step).
 
 ``03.em-debug`` (choice): what a falling log-likelihood says about a deliberately buggy M-step.
+
+``03.pi-map`` (expression): the MAP weights under a symmetric Dirichlet prior.
+
+``03.shared-variance`` (expression): one variance shared by every component and coordinate.
+
+The expression exercises are declared in :mod:`emlib.exercises.derived`.
 """
 
 from __future__ import annotations
@@ -44,7 +54,7 @@ from .. import reference
 from ..datasets import five_points
 from ..densities import log_gaussian, logsumexp
 from .compare import choice_set, close, record
-from .derived import PI_MAP, SHARED_VARIANCE
+from .derived import PI_MAP, SHARED_VARIANCE, TIED_COV_FORMULA
 from .spec import Exercise, Mistake
 
 
@@ -829,4 +839,7 @@ EM_DEBUG = Exercise(
     ),
 )
 
-EXERCISES = (E_STEP, M_STEP, POSTERIOR_1D, TIED_COV, EM_COST, EM_LOOP, EM_DEBUG, PI_MAP, SHARED_VARIANCE)
+EXERCISES = (
+    E_STEP, M_STEP, POSTERIOR_1D, TIED_COV, TIED_COV_FORMULA, EM_COST, EM_LOOP, EM_DEBUG, PI_MAP,
+    SHARED_VARIANCE,
+)

@@ -20,6 +20,18 @@ covariance eps I are true, e.g. ``{"a", "c"}``.
 
 ``04.lloyd-descent`` (derivation): why a Lloyd iteration never raises J, with the two drops of
 one iteration as its numeric part; declared in :mod:`emlib.exercises.lloyd_descent`.
+
+``04.lloyd-descent-formula`` (expression): the drop of J when one sample moves from centre ``a``
+to centre ``b`` (1-D, sample ``x``), the automatic part of the assignment step of
+``04.lloyd-descent``.
+
+``04.two-means-r`` (expression): the responsibility of two components with covariance eps I as a
+logistic function of the squared-distance gap.
+
+``04.kmeanspp-d2`` (expression): the D² probability (4.4) of the next centre, for three samples
+at distances ``D_1``, ``D_2``, ``D_3`` from their nearest chosen centre.
+
+The expression exercises are declared in :mod:`emlib.exercises.derived`.
 """
 
 from __future__ import annotations
@@ -39,7 +51,7 @@ from .compare import (
     record,
     whole_number,
 )
-from .derived import TWO_MEANS_R
+from .derived import KMEANSPP_D2, LLOYD_DESCENT_FORMULA, TWO_MEANS_R
 from .lloyd_descent import LLOYD_DESCENT
 from .spec import Exercise, Mistake
 
@@ -596,4 +608,7 @@ EPS_LIMIT = Exercise(
     ),
 )
 
-EXERCISES = (KMEANS_PLUSPLUS, LLOYD_STEP, PARAM_COUNTS, EPS_LIMIT, LLOYD_DESCENT, TWO_MEANS_R)
+EXERCISES = (
+    KMEANS_PLUSPLUS, LLOYD_STEP, PARAM_COUNTS, EPS_LIMIT, LLOYD_DESCENT, LLOYD_DESCENT_FORMULA,
+    TWO_MEANS_R, KMEANSPP_D2,
+)

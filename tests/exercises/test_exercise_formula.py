@@ -23,12 +23,33 @@ EXPRESSIONS = [ex for ex in all_exercises() if ex.kind == "expression"]
 # Five rewrites of each reference that a student may type: expanded, factored, reordered,
 # rescaled, with ^ and typographic signs.
 REWRITES = {
+    "01.kl-nonneg-formula": [
+        "p*log(p) - p*log(q) + (1 - p)*log(1 - p) - (1 - p)*log(1 - q)",
+        "p*ln(p/q) + (1-p)*ln((1-p)/(1-q))",
+        "-p*log(q/p) - (1 - p)*log((1 - q)/(1 - p))",
+        "log((p/q)^p * ((1 - p)/(1 - q))^(1 - p))",
+        "(1 − p)×log((1 − p)/(1 − q)) + p×log(p/q)",
+    ],
     "01.square-gap": [
         "alpha*x**2 + (1 - alpha)*y**2 - (alpha*x + (1 - alpha)*y)**2",
         "(alpha - alpha^2)*(x^2 - 2*x*y + y^2)",
         "alpha*(1-alpha)*(y-x)**2",
         "(x - y)*(x - y)*alpha - alpha**2*(x - y)**2",
         "alpha \u00d7 (1 \u2212 alpha) \u00d7 (x \u2212 y)^2",
+    ],
+    "02.elbo-at-posterior": [
+        "a/(a + b)*log(a/(a/(a + b))) + b/(a + b)*log(b/(b/(a + b)))",
+        "ln(a + b)",
+        "-log(1/(a + b))",
+        "log(2*a + 2*b) - log(2)",
+        "(a*log(a) + b*log(b))/(a + b) - a/(a + b)*log(a/(a + b)) - b/(a + b)*log(b/(a + b))",
+    ],
+    "03.tied-cov-formula": [
+        "S_1/(N_1 + N_2) + S_2/(N_1 + N_2)",
+        "N_1/(N_1 + N_2)*(S_1/N_1) + N_2/(N_1 + N_2)*(S_2/N_2)",
+        "(S_2 + S_1)*(N_2 + N_1)^(-1)",
+        "(2*S_1 + 2*S_2)/(2*N_1 + 2*N_2)",
+        "1/((N_1 + N_2)/(S_1 + S_2))",
     ],
     "03.pi-map": [
         "(N_k + alpha - 1)/(n + K*alpha - K)",
@@ -44,12 +65,26 @@ REWRITES = {
         "2*S/(2*d*n)",
         "S/(n*d)",
     ],
+    "04.lloyd-descent-formula": [
+        "(b - a)*(2*x - a - b)",
+        "2*x*(b - a) + a**2 - b**2",
+        "(x-a)^2 - (x-b)^2",
+        "(a - b)*(a + b - 2*x)",
+        "-((x - b)**2 - (a - x)**2)",
+    ],
     "04.two-means-r": [
         "pi_1*exp(-0/(2*eps)) / (pi_1 + pi_2*exp(-Delta/(2*eps)))",
         "pi_1/(pi_1 + pi_2*exp(-Delta/(2*eps)))",
         "1/(1 + exp(log(pi_2/pi_1) - Delta/(2*eps)))",
         "exp(Delta/(2*eps))*pi_1/(pi_1*exp(Delta/(2*eps)) + pi_2)",
         "1/(1 + pi_2*exp(-Delta/eps/2)/pi_1)",
+    ],
+    "04.kmeanspp-d2": [
+        "D_1^2/(D_1^2 + D_2^2 + D_3^2)",
+        "1/(1 + (D_2**2 + D_3**2)/D_1**2)",
+        "D_1*D_1/(D_3*D_3 + D_2*D_2 + D_1*D_1)",
+        "(D_1/D_2)**2/(1 + (D_1/D_2)**2 + (D_3/D_2)**2)",
+        "1 - (D_2**2 + D_3**2)/(D_1**2 + D_2**2 + D_3**2)",
     ],
     "05.map-shrinkage": [
         "N_k/(a + b + N_k - 2)",
@@ -63,7 +98,7 @@ REWRITES = {
 
 def test_every_expression_exercise_has_rewrites():
     assert {ex.id for ex in EXPRESSIONS} == set(REWRITES)
-    assert len(EXPRESSIONS) >= 5
+    assert len(EXPRESSIONS) >= 10
 
 
 @pytest.mark.parametrize("ex", EXPRESSIONS, ids=lambda e: e.id)
