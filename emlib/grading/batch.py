@@ -35,7 +35,7 @@ from .layout import (
     discover,
     find_submissions,
 )
-from .roster import read_roster
+from .roster import ROSTER, read_roster
 from .sandbox import Sandbox, SandboxLimits, resolve_mode
 from .score import Scorer, notebook_notes
 from .store import Cache, RunRecord, SubmissionResult
@@ -125,7 +125,6 @@ class Progress:
             self.stream.flush()
 
 
-ROSTER = "roster.csv"  # the roster of the last run given one, kept in OUT
 NOT_AMONG = "is not among the exercises being graded"
 
 

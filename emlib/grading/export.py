@@ -27,7 +27,7 @@ from ..exercises import all_exercises
 from .gradebook import atomic_write
 from .layout import GradingError, read_csv_rows
 from .protocol import MANUAL, NOT_A_ZERO
-from .roster import Roster, Student, read_roster
+from .roster import ROSTER, Roster, Student, read_roster
 
 TOTAL = "EM course total"
 CANVAS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -38,14 +38,21 @@ def register_export(subparsers) -> None:
                               description=__doc__.split("\n\n")[0])
     p.add_argument("gradebook", type=Path, metavar="OUT", help="the --out folder of emlib grade")
     p.add_argument("--format", required=True, choices=("canvas", "moodle", "csv"))
-    p.add_argument("--roster", required=True, type=Path, metavar="ROSTER.csv")
+    p.add_argument("--roster", type=Path, default=None, metavar="ROSTER.csv",
+                   help="the class list with lms_id / email (default: the roster emlib grade "
+                   "kept in OUT/roster.csv)")
     p.add_argument("--out", required=True, type=Path, metavar="FILE")
     p.set_defaults(func=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
+    roster = args.roster or args.gradebook / ROSTER
     try:
-        export(args.gradebook, args.format, read_roster(args.roster), args.out)
+        if args.roster is None and not roster.is_file():
+            raise GradingError(f"no --roster given, and {args.gradebook} holds no {ROSTER} of an "
+                               f"emlib grade run given --roster. Fix: give --roster ROSTER.csv, "
+                               f"the class list with the columns id and lms_id or email.")
+        export(args.gradebook, args.format, read_roster(roster), args.out)
     except GradingError as exc:
         print(f"emlib export: error: {exc}", file=sys.stderr)
         return 2

@@ -16,6 +16,8 @@ from .layout import GradingError, read_csv_rows
 OPTIONAL_COLUMNS = ("name", "email", "lms_id", "section")
 
 
+ROSTER = "roster.csv"  # the roster of the last run given one, kept in OUT
+
 @dataclass(frozen=True)
 class Student:
     id: str

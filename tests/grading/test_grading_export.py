@@ -75,3 +75,12 @@ def test_students_the_roster_cannot_map_are_all_named(tmp_path, out):
     with pytest.raises(GradingError, match="have no email in the roster: ann, bob"):
         export(out, "moodle", roster, tmp_path / "moodle.csv")
     assert not (tmp_path / "canvas.csv").exists()
+
+
+def test_the_roster_kept_in_out_is_the_default_and_its_absence_is_named(tmp_path, out, capsys):
+    assert main(["export", str(out), "--format", "csv", "--out", str(tmp_path / "a.csv")]) == 2
+    err = capsys.readouterr().err
+    assert f"no --roster given, and {out} holds no roster.csv" in err and "Fix: give --roster" in err
+    (out / "roster.csv").write_text("id,name\nann,Ann A\nbob,Bob B\n")
+    assert main(["export", str(out), "--format", "csv", "--out", str(tmp_path / "a.csv")]) == 0
+    assert [r[:2] for r in _read(tmp_path / "a.csv")[1:]] == [["ann", "Ann A"], ["bob", "Bob B"]]
