@@ -128,7 +128,9 @@ def wheel(dist: metadata.Distribution) -> tuple[str, bytes]:
         if path.is_file() and path.suffix != ".pyc" and not any(
                 part == "__pycache__" or part.startswith(".") for part in rel.parts):
             files[f"emlib/{rel.as_posix()}"] = path.read_bytes()
-    files[f"{info}/METADATA"] = dist.read_text("METADATA").encode()
+    # an editable install run from the repository finds emlib.egg-info first: PKG-INFO, same format
+    meta = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    files[f"{info}/METADATA"] = meta.encode()
     files[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: emlib gradescope\n"
                               b"Root-Is-Purelib: true\nTag: py3-none-any\n")
     files[f"{info}/entry_points.txt"] = (dist.read_text("entry_points.txt") or "").encode()
