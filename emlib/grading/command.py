@@ -6,10 +6,12 @@
                 [--sandbox auto|required|off] [--seed SEED] [--force]
                 [--ids MAP.csv] [--exercises ID,...] [--wall-time S] [--quiet]
                 [--late LATE.csv] [--late-penalty PERCENT] [--report-hints]
-                [--roster ROSTER.csv]
+                [--roster ROSTER.csv] [--cluster tcp://HOST:PORT | local:N]
 
 Exit status: 0 when every submission was graded (whatever the students' scores), 2 for a usage
-error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap.
+error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap
+(here, or with ``--cluster`` on a worker), 130 when interrupted (Ctrl-C: nothing is written but
+the cache of what was graded).
 """
 
 from __future__ import annotations
@@ -80,6 +82,10 @@ def register_grade(subparsers) -> None:
                    help="CSV with the column 'id' (and optionally name, email, lms_id, section): "
                    "every student on it gets a row (missing work scores 0), and a graded student "
                    "not on it is flagged not-on-roster")
+    p.add_argument("--cluster", default=None, metavar="tcp://HOST:PORT|local:N",
+                   help="grade on Dask workers instead of --jobs: the address of a running Dask "
+                   "scheduler, or local:N to start N worker processes here; each worker must run "
+                   "this emlib (checked). Needs pip install 'emlib[cluster]'")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_grade)
 
@@ -93,10 +99,14 @@ def run_grade(args: argparse.Namespace) -> int:
         memory_mb=args.memory, sandbox=args.sandbox, seed=args.seed, force=args.force,
         ids=args.ids, exercises=tuple(s.strip() for s in args.exercises.split(",") if s.strip()),
         quiet=args.quiet, late=args.late, late_percent=args.late_penalty,
-        report_hints=args.report_hints, roster=args.roster,
+        report_hints=args.report_hints, roster=args.roster, cluster=args.cluster,
     )
     try:
         rows = grade(args.submissions, options)
+    except KeyboardInterrupt:
+        print("\nemlib grade: interrupted; no gradebook was written (what was graded is cached: "
+              "the same command grades the rest)", file=sys.stderr)
+        return 130
     except SandboxUnavailable as exc:
         print(f"emlib grade: error: {exc}", file=sys.stderr)
         return 3
