@@ -146,7 +146,7 @@ class Cluster:
         self.client.wait_for_workers(workers, timeout=120)
 
     def _start(self, name, env, module, *args):
-        log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 (closed by close())
+        log = open(self.folder / f"{name}.log", "wb")
         proc = subprocess.Popen([sys.executable, "-m", module, *args], env=env, stdout=log,
                                 stderr=subprocess.STDOUT, cwd=self.folder)
         self.procs.append((proc, log))
@@ -336,7 +336,8 @@ def test_a_submission_that_kills_every_worker_is_crashed(submissions, tmp_path):
     assert message.startswith("the grader could not run the notebook (each of the 1 Dask "
                               "workers that tried it died, the last tcp://127.0.0.1:")
     assert "worker-died" in row.flags
-    assert any(n.startswith("grading this file killed 1 Dask worker(s) in turn") for n in row.notes)
+    assert any(n.startswith("cy.ipynb: grading this file killed 1 Dask worker(s) in turn")
+               for n in row.notes), row.notes
     assert not list((tmp_path / "out" / ".cache").glob("run-*.json"))  # graded again next time
 
 
