@@ -1,7 +1,8 @@
 """``make bench-grade``: how fast ``emlib grade`` gets through a class, and what a worker adds.
 
 N copies (``--copies``, 40 by default) of a correct notebook-03 submission (the source notebook,
-solutions included: it gets full marks) are graded on notebook 03's exercises
+solutions included: it gets full marks; each copy has its own bytes, else the cache would grade
+one and reuse it) are graded on notebook 03's exercises
 (``--exercises 03``) four ways, each into a fresh output folder by the ``emlib grade`` command:
 
 - ``plain``: the notebook executed by nbclient in a fresh kernel, no sandbox, no grading
@@ -38,6 +39,18 @@ ROOT = HERE.parent
 SOURCE = ROOT / "notebooks" / "03_gmm_em.ipynb"
 MODES = (("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"]),
          ("--cluster local:2", ["--cluster", "local:2"]))
+
+
+def write_copies(subs: Path, copies: int) -> None:
+    """``copies`` files of the source notebook, each with its own bytes (a number in its
+    metadata): the grader's cache is keyed by the bytes, and identical copies would be graded
+    once."""
+    import nbformat
+
+    for i in range(copies):
+        nb = nbformat.read(SOURCE, as_version=4)
+        nb.metadata["bench_copy"] = i + 1
+        nbformat.write(nb, subs / f"student-{i + 1:03d}.ipynb")
 
 
 def plain_seconds(runs: int) -> list[float]:
@@ -89,8 +102,7 @@ def main(argv=None) -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="emlib-bench-grade-"))
     subs = work / "submissions"
     subs.mkdir(parents=True, exist_ok=True)
-    for i in range(args.copies):
-        shutil.copyfile(SOURCE, subs / f"student-{i + 1:03d}.ipynb")
+    write_copies(subs, args.copies)
     print(f"grading {args.copies} copies of {SOURCE.name} (--exercises 03) on "
           f"{os.cpu_count()} CPU(s), load {os.getloadavg()[0]:.2f}")
     rows = []

@@ -3,7 +3,9 @@
 Which files are whose: :mod:`.layout`. What is kept between runs (the result cache, the results
 of the last gradebook that a run with ``--exercises`` updates): :mod:`.store`. A re-run grades
 only what changed, unless ``--force``. The seed, when not given, is drawn once and kept in
-``OUT/.seed`` (keep it secret: it determines the hidden cases).
+``OUT/.seed`` (keep it secret: it determines the hidden cases). The files are graded by
+:func:`grade_one` in ``--jobs`` threads here (:func:`grade_here`), or in Dask tasks on the
+workers of ``--cluster`` (:mod:`.cluster`).
 """
 
 from __future__ import annotations

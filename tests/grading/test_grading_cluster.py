@@ -229,6 +229,36 @@ def kill_a_grading_worker(dask: Cluster, record: list) -> None:
         time.sleep(0.1)
 
 
+def grade_killing_a_worker(dask: Cluster, subs: Path, out: Path):
+    """Grade ``subs`` on ``dask`` while one worker is killed in the middle of a submission."""
+    killed: list[str] = []
+    killer = threading.Thread(target=kill_a_grading_worker, args=(dask, killed))
+    killer.start()
+    try:
+        rows = grade([subs], _options(out, cluster=dask.address))
+    finally:
+        killer.join()
+    assert len(killed) == 1
+    return rows
+
+
+def the_sleeper(submissions: Path, tmp_path: Path) -> Path:
+    """A folder holding only the submission that sleeps."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(submissions / "cy.ipynb", subs / "cy.ipynb")
+    return subs
+
+
+def start_grading(subs: Path, out: Path, where: str) -> subprocess.Popen:
+    """``emlib grade SUBS --out OUT --cluster WHERE`` in a process of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "emlib.cli", "grade", str(subs), "--out", str(out), "--cluster",
+         where, "--exercises", ",".join(EXERCISES), "--quiet"],
+        cwd=EMLIB_ROOT, env=dict(os.environ, PYTHONPATH=str(EMLIB_ROOT)),
+        stderr=subprocess.PIPE, text=True)
+
+
 @pytest.fixture(scope="module")
 def submissions(tmp_path_factory):
     subs = tmp_path_factory.mktemp("cluster-subs")
@@ -274,14 +304,7 @@ def test_the_cluster_writes_the_gradebook_of_jobs(submissions, by_jobs, dask, tm
 
 
 def test_a_worker_killed_mid_submission_costs_nothing(submissions, by_jobs, dask, tmp_path):
-    killed: list[str] = []
-    killer = threading.Thread(target=kill_a_grading_worker, args=(dask, killed))
-    killer.start()
-    try:
-        rows = grade([submissions], _options(tmp_path / "out", cluster=dask.address))
-    finally:
-        killer.join()
-    assert len(killed) == 1
+    rows = grade_killing_a_worker(dask, submissions, tmp_path / "out")
     assert sorted(r.student for r in rows) == ["ada", "ben", "cy"]
     with open(tmp_path / "out" / "gradebook.csv", newline="") as fh:
         assert sorted(r["id"] for r in csv.DictReader(fh)) == ["ada", "ben", "cy"]
@@ -290,14 +313,7 @@ def test_a_worker_killed_mid_submission_costs_nothing(submissions, by_jobs, dask
 
 
 def test_ctrl_c_stops_the_sandboxes_on_the_workers(submissions, dask, tmp_path):
-    subs = tmp_path / "subs"
-    subs.mkdir()
-    shutil.copy(submissions / "cy.ipynb", subs / "cy.ipynb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "emlib.cli", "grade", str(subs), "--out", str(tmp_path / "out"),
-         "--cluster", dask.address, "--exercises", ",".join(EXERCISES), "--quiet"],
-        cwd=EMLIB_ROOT, env=dict(os.environ, PYTHONPATH=str(EMLIB_ROOT)),
-        stderr=subprocess.PIPE, text=True)
+    proc = start_grading(the_sleeper(submissions, tmp_path), tmp_path / "out", dask.address)
     pids = dask.worker_pids().values()
     deadline = time.monotonic() + 120
     while not any(grading_under(p) for p in pids) and time.monotonic() < deadline:
@@ -317,20 +333,9 @@ def test_a_submission_that_kills_every_worker_is_crashed(submissions, tmp_path):
     need_cluster()
     dask = Cluster(tmp_path / "dask", workers=1, allowed_failures=0)
     try:
-        subs = tmp_path / "subs"
-        subs.mkdir()
-        shutil.copy(submissions / "cy.ipynb", subs / "cy.ipynb")
-        killed: list[str] = []
-        killer = threading.Thread(target=kill_a_grading_worker, args=(dask, killed))
-        killer.start()
-        try:
-            rows = grade([subs], _options(tmp_path / "out", cluster=dask.address))
-        finally:
-            killer.join()
+        (row,) = grade_killing_a_worker(dask, the_sleeper(submissions, tmp_path), tmp_path / "out")
     finally:
         dask.close()
-    assert len(killed) == 1
-    (row,) = rows
     assert {r.status for r in row.exercises.values()} == {"crashed"}
     message = row.exercises["03.e-step"].messages[0]
     assert message.startswith("the grader could not run the notebook (each of the 1 Dask "
@@ -368,14 +373,7 @@ def test_a_worker_with_another_emlib_is_refused(tmp_path):
 
 def test_local_cluster_is_closed_on_ctrl_c(submissions, tmp_path):
     need_cluster()
-    subs = tmp_path / "subs"
-    subs.mkdir()
-    shutil.copy(submissions / "cy.ipynb", subs / "cy.ipynb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "emlib.cli", "grade", str(subs), "--out", str(tmp_path / "out"),
-         "--cluster", "local:1", "--exercises", ",".join(EXERCISES), "--quiet"],
-        cwd=EMLIB_ROOT, env=dict(os.environ, PYTHONPATH=str(EMLIB_ROOT)),
-        stderr=subprocess.PIPE, text=True)
+    proc = start_grading(the_sleeper(submissions, tmp_path), tmp_path / "out", "local:1")
     deadline = time.monotonic() + 180
     while not grading_under(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
