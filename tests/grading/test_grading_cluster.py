@@ -275,7 +275,15 @@ def by_jobs(submissions, tmp_path_factory):
     out = tmp_path_factory.mktemp("jobs-out")
     rows = grade([submissions], _options(out, jobs=1))
     assert rows[0].student == "ada" and rows[0].total == MAXIMUM
-    return (out / "gradebook.csv").read_bytes()
+    return written(out)
+
+
+def written(out: Path) -> dict[str, bytes]:
+    """What a run writes for the instructor: the gradebook, the statuses, the summary and
+    every feedback file, by name."""
+    files = [out / "gradebook.csv", out / "statuses.csv", out / "summary.md",
+             *sorted((out / "feedback").iterdir())]
+    return {f.name: f.read_bytes() for f in files}
 
 
 @pytest.fixture(scope="module")
@@ -290,7 +298,7 @@ def test_the_cluster_writes_the_gradebook_of_jobs(submissions, by_jobs, dask, tm
                                                    monkeypatch):
     out = tmp_path / "out"
     grade([submissions], _options(out, cluster=dask.address))
-    assert (out / "gradebook.csv").read_bytes() == by_jobs
+    assert written(out) == by_jobs
     # a second run sends nothing: every result is in OUT's cache
     sent = []
     real = cluster.distributed_submit
@@ -300,7 +308,7 @@ def test_the_cluster_writes_the_gradebook_of_jobs(submissions, by_jobs, dask, tm
     assert sent == []
     lines = log.getvalue().splitlines()
     assert len(lines) == 3 and all(line.endswith("(cached)") for line in lines), lines
-    assert (out / "gradebook.csv").read_bytes() == by_jobs
+    assert written(out) == by_jobs
 
 
 def test_a_worker_killed_mid_submission_costs_nothing(submissions, by_jobs, dask, tmp_path):
@@ -308,7 +316,7 @@ def test_a_worker_killed_mid_submission_costs_nothing(submissions, by_jobs, dask
     assert sorted(r.student for r in rows) == ["ada", "ben", "cy"]
     with open(tmp_path / "out" / "gradebook.csv", newline="") as fh:
         assert sorted(r["id"] for r in csv.DictReader(fh)) == ["ada", "ben", "cy"]
-    assert (tmp_path / "out" / "gradebook.csv").read_bytes() == by_jobs
+    assert written(tmp_path / "out") == by_jobs
     dask.client.wait_for_workers(2, timeout=120)  # the nanny restarted the killed worker
 
 
