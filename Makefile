@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup sandbox test test-pythons blas-check lint lab lab-instructor student bench clean book book-instructor browser npm audit
+.PHONY: setup sandbox test test-pythons blas-check lint lab lab-instructor student bench bench-grade clean book book-instructor browser npm audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -136,6 +136,14 @@ BENCH_ARGS ?=
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# The grader's throughput: 40 copies of notebook 03's solutions graded with --jobs 1, --jobs 2
+# and --cluster local:2, against executing the notebook alone; BENCH_GRADE_ARGS="--copies 8"
+# for a quicker run (see benchmarks/README.md).
+BENCH_GRADE_ARGS ?=
+
+bench-grade: $(STAMP) sandbox
+	$(BIN)/python benchmarks/grade_throughput.py $(BENCH_GRADE_ARGS)
 
 clean:
 	rm -rf _build student .pytest_cache

@@ -3,7 +3,9 @@
 Which files are whose: :mod:`.layout`. What is kept between runs (the result cache, the results
 of the last gradebook that a run with ``--exercises`` updates): :mod:`.store`. A re-run grades
 only what changed, unless ``--force``. The seed, when not given, is drawn once and kept in
-``OUT/.seed`` (keep it secret: it determines the hidden cases).
+``OUT/.seed`` (keep it secret: it determines the hidden cases). The files are graded by
+:func:`grade_one` in ``--jobs`` threads here (:func:`grade_here`), or in Dask tasks on the
+workers of ``--cluster`` (:mod:`.cluster`).
 
 Given no submission, a run grades nothing and writes the gradebook again from ``OUT/results.json``:
 the way to merge the marks given by hand (:mod:`.marks`) without the sandbox. The roster given
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from ..exercises import all_exercises
 from ..exercises.hints import HINTS, hints_used
-from . import gradebook, late, marks, similarity, store
+from . import cluster, gradebook, late, marks, similarity, store
 from . import protocol as P
 from .answers import answers_of, write_answers
 from .integrity import tamper_signs
@@ -66,6 +68,7 @@ class GradeOptions:
     roster: Path | None = None  # CSV with an id column (see .roster): every student gets a row
     similarity_threshold: float = similarity.DEFAULT_THRESHOLD  # OUT/similarity.html's pairs
     marks: Path | None = None  # CSV id,exercise,points,comment (see .marks): the hand marks
+    cluster: str | None = None  # tcp://HOST:PORT or local:N: grade on Dask workers (.cluster)
 
     @property
     def wall(self) -> float:
@@ -83,6 +86,12 @@ def select_exercises(selection) -> list:
         raise GradingError(f"--exercises: unknown {', '.join(unknown)}; known ids: "
                            f"{', '.join(ex.id for ex in every)} (or a notebook number such as 03).")
     return chosen
+
+
+def limits_of(timeout: float, wall: float, memory_mb: int) -> tuple[P.KernelLimits, SandboxLimits]:
+    """The kernel's limits and the sandbox's, from the options (here or on a Dask worker)."""
+    return (P.KernelLimits(cell_timeout=timeout, call_timeout=timeout),
+            SandboxLimits(wall_seconds=wall, memory_mb=memory_mb))
 
 
 def batch_seed(options: GradeOptions) -> int:
@@ -128,10 +137,25 @@ class Progress:
 NOT_AMONG = "is not among the exercises being graded"
 
 
-def grade_one(nb_path: Path, student: str, exercises, scorer: Scorer, sandbox: Sandbox,
-              limits: P.KernelLimits, cache: Cache, force: bool = False,
-              report_hints: bool = False) -> SubmissionResult:
-    """Grade one file on ``exercises``, running in the sandbox only what the cache lacks."""
+@dataclass
+class Lookup:
+    """One file as the cache sees it: the notebook, the course notebooks it answers among those
+    graded, the results already cached, and what is left to do (``todo``: nothing when every
+    result is cached, so that neither a sandbox nor the hidden cases are needed)."""
+
+    key: str | None
+    nb: object
+    invalid: str | None
+    answered: list[str]
+    numbers: list[str]
+    mine: list
+    results: dict
+    todo: list
+    record: RunRecord | None
+
+
+def look_up(nb_path: Path, exercises, cache, force: bool = False) -> Lookup:
+    """Read ``nb_path`` and find what the cache holds of its grading on ``exercises``."""
     try:
         key = cache.submission_key(nb_path.read_bytes())
     except OSError:
@@ -145,30 +169,43 @@ def grade_one(nb_path: Path, student: str, exercises, scorer: Scorer, sandbox: S
     if key is not None and not force:
         results = {ex.id: r for ex in mine if (r := cache.result(key, ex)) is not None}
     todo = [ex for ex in mine if ex.id not in results]
-    to_run = [ex for ex in todo if ex.kind != "derivation"]
     record = cache.run(key) if key is not None and not force else None
-    raw = SandboxRun(invalid=invalid)
+    return Lookup(key, nb, invalid, answered, numbers, mine, results, todo, record)
+
+
+def grade_one(nb_path: Path, student: str, exercises, scorer: Scorer, sandbox: Sandbox,
+              limits: P.KernelLimits, cache: Cache, force: bool = False,
+              report_hints: bool = False) -> SubmissionResult:
+    """Grade one file on ``exercises``, running in the sandbox only what the cache lacks.
+
+    What ``--jobs`` runs in each of its threads, and what a Dask worker runs for one task of
+    ``--cluster`` (:func:`.cluster.grade_task`, with the client's cache entries in memory)."""
+    found = look_up(nb_path, exercises, cache, force)
+    key, nb, results, record = found.key, found.nb, found.results, found.record
+    to_run = [ex for ex in found.todo if ex.kind != "derivation"]
+    raw = SandboxRun(invalid=found.invalid)
     if nb is not None and to_run:
         raw = run_in_sandbox(nb_path, to_run, scorer.cases, sandbox, limits)
         record = run_record(nb, raw)
         if key is not None:
             cache.save_run(key, record)
-    for ex in todo:
+    for ex in found.todo:
         results[ex.id] = scorer.score_exercise(ex, nb, raw)
         if key is not None:
             cache.save_result(key, ex, results[ex.id])
     record = record or RunRecord()
     flags = {f for r in results.values() for f in r.flags} | set(record.flags)
     notes = list(record.notes)
-    if nb is not None and not numbers:
-        if answered:
-            notes.append(f"notebook {', '.join(answered)} {NOT_AMONG} "
+    if nb is not None and not found.numbers:
+        if found.answered:
+            graded = {ex.notebook for ex in exercises}
+            notes.append(f"notebook {', '.join(found.answered)} {NOT_AMONG} "
                          f"({', '.join(sorted(graded))})")
         else:
             notes.append("no exercise of the course was found in this notebook")
             flags.add("unknown-notebook")
     if report_hints and nb is not None:
-        notes += hint_notes(nb, mine)
+        notes += hint_notes(nb, found.mine)
     suspicious = tamper_signs(nb) if nb is not None else []
     if suspicious:
         cells = ", ".join(str(i + 1) for i in suspicious)
@@ -176,9 +213,10 @@ def grade_one(nb_path: Path, student: str, exercises, scorer: Scorer, sandbox: S
         flags.add("tamper-suspected")
     if not sandbox.use_bwrap:
         flags.add("unsandboxed")
-    answers = answers_of(nb, mine) if nb is not None else {}
-    return SubmissionResult(str(nb_path), student, numbers, invalid, results, notes, sorted(flags),
-                            record.seconds, cached=not todo, answers=answers)
+    answers = answers_of(nb, found.mine) if nb is not None else {}
+    return SubmissionResult(str(nb_path), student, found.numbers, found.invalid, results, notes,
+                            sorted(flags), record.seconds, cached=not found.todo,
+                            answers=answers)
 
 
 def hint_notes(nb, exercises) -> list[str]:
@@ -239,6 +277,35 @@ def with_roster(rows, class_roster, columns) -> list[gradebook.StudentRow]:
     return sorted(rows + gradebook.merge(absent, columns), key=lambda row: row.student)
 
 
+def label(res: SubmissionResult) -> str:
+    """The progress line of one graded file."""
+    got = sum(r.points for r in res.exercises.values())
+    most = sum(r.max_points for r in res.exercises.values())
+    tag = " (cached)" if res.cached else ""
+    return f"{res.student} {Path(res.path).name} {got:g}/{most:g}{tag}"
+
+
+def grade_here(notebooks, exercises, options: GradeOptions, seed: int, cache: Cache,
+               use_bwrap: bool, progress: Progress) -> list[SubmissionResult]:
+    """``--jobs N``: N threads of this process, each grading one file at a time."""
+    scorer = Scorer(exercises, seed)
+    kernel_limits, sandbox_limits = limits_of(options.timeout, options.wall, options.memory_mb)
+    sandbox = Sandbox(use_bwrap, sandbox_limits)
+    results: list[SubmissionResult] = []
+    try:
+        with ThreadPoolExecutor(max_workers=options.jobs) as pool:
+            futures = [pool.submit(grade_one, p, s, exercises, scorer, sandbox, kernel_limits,
+                                   cache, options.force, options.report_hints)
+                       for p, s in notebooks]
+            for fut in as_completed(futures):
+                res = fut.result()
+                results.append(res)
+                progress.update(label(res))
+    finally:
+        sandbox.close()
+    return results
+
+
 def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRow]:
     """Grade every submission under ``paths`` into ``options.out``; returns the gradebook rows.
 
@@ -249,6 +316,10 @@ def grade(paths, options: GradeOptions, stream=None) -> list[gradebook.StudentRo
     stream = sys.stderr if stream is None else stream
     if options.jobs < 1:
         raise GradingError(f"--jobs must be at least 1; got {options.jobs}.")
+    if options.cluster is not None:
+        from . import cluster
+
+        cluster.check_options(options)
 
     def warn(message: str) -> None:
         stream.write(f"warning: {message}\n")
@@ -317,30 +388,19 @@ def grade_submissions(paths, options: GradeOptions, earlier: store.Earlier, warn
     found = find_submissions(paths, options.ids, warn)
     exercises = select_exercises(options.exercises)
     check_one_per_notebook(found.notebooks, exercises, options.ids)
-    use_bwrap = resolve_mode(options.sandbox)
+    # on a cluster, each worker's sandbox is checked when the client connects
+    use_bwrap = resolve_mode(options.sandbox) if options.cluster is None else None
     options.out.mkdir(parents=True, exist_ok=True)
     seed = batch_seed(options)
-    scorer = Scorer(exercises, seed)
     cache = Cache(options.out / ".cache",
                   [seed, options.timeout, options.wall, options.memory_mb, options.sandbox])
-    kernel_limits = P.KernelLimits(cell_timeout=options.timeout, call_timeout=options.timeout)
-    sandbox = Sandbox(use_bwrap, SandboxLimits(wall_seconds=options.wall, memory_mb=options.memory_mb))
     progress = Progress(len(found.notebooks), stream, options.quiet)
-    results: list[SubmissionResult] = []
-    try:
-        with ThreadPoolExecutor(max_workers=options.jobs) as pool:
-            futures = [pool.submit(grade_one, p, s, exercises, scorer, sandbox, kernel_limits,
-                                   cache, options.force, options.report_hints)
-                       for p, s in found.notebooks]
-            for fut in as_completed(futures):
-                res = fut.result()
-                results.append(res)
-                got = sum(r.points for r in res.exercises.values())
-                most = sum(r.max_points for r in res.exercises.values())
-                tag = " (cached)" if res.cached else ""
-                progress.update(f"{res.student} {Path(res.path).name} {got:g}/{most:g}{tag}")
-    finally:
-        sandbox.close()
+    if options.cluster is None:
+        results = grade_here(found.notebooks, exercises, options, seed, cache, use_bwrap,
+                             progress)
+    else:
+        results = cluster.grade_on_cluster(found.notebooks, exercises, options, seed, cache,
+                                           progress, warn)
     results += folder_results(found)
     results, kept = store.carry_over(earlier.submissions, results, {ex.id for ex in exercises},
                                      NOT_AMONG)

@@ -7,14 +7,16 @@
                 [--ids MAP.csv] [--exercises ID,...] [--wall-time S] [--quiet]
                 [--late LATE.csv] [--late-penalty PERCENT] [--report-hints]
                 [--roster ROSTER.csv] [--marks MARKS.csv]
-                [--similarity-threshold T]
+                [--similarity-threshold T] [--cluster tcp://HOST:PORT | local:N]
     emlib grade --out DIR [--marks MARKS.csv] [--late LATE.csv] [--roster ROSTER.csv]
 
 The second form grades nothing: it writes the gradebook of ``DIR`` again from its results, with
 the hand marks (see :mod:`.marks`), the late file and the roster given or kept from before.
 
 Exit status: 0 when every submission was graded (whatever the students' scores), 2 for a usage
-error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap.
+error, 3 when ``--sandbox required`` (or ``EMLIB_REQUIRE_SANDBOX=1``) finds no working bubblewrap
+(here, or with ``--cluster`` on a worker), 130 when interrupted (Ctrl-C: nothing is written but
+the cache of what was graded).
 """
 
 from __future__ import annotations
@@ -109,6 +111,10 @@ def register_grade(subparsers) -> None:
                    default=DEFAULT_THRESHOLD, metavar="T",
                    help="OUT/similarity.html and .csv flag pairs of submissions whose code scores "
                    f"at least T, 0 < T <= 1 (default {DEFAULT_THRESHOLD}; see emlib similarity)")
+    p.add_argument("--cluster", default=None, metavar="tcp://HOST:PORT|local:N",
+                   help="grade on Dask workers instead of --jobs: the address of a running Dask "
+                   "scheduler, or local:N to start N worker processes here; each worker must run "
+                   "this emlib (checked). Needs pip install 'emlib[cluster]'")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_grade)
 
@@ -125,9 +131,14 @@ def run_grade(args: argparse.Namespace) -> int:
         quiet=args.quiet, late=args.late, late_percent=args.late_penalty,
         report_hints=args.report_hints, roster=args.roster, marks=args.marks,
         similarity_threshold=args.similarity_threshold,
+        cluster=args.cluster,
     )
     try:
         rows = grade(args.submissions, options)
+    except KeyboardInterrupt:
+        print("\nemlib grade: interrupted; no gradebook was written (what was graded is cached: "
+              "the same command grades the rest)", file=sys.stderr)
+        return 130
     except SandboxUnavailable as exc:
         print(f"emlib grade: error: {exc}", file=sys.stderr)
         return 3

@@ -176,9 +176,26 @@ class Sandbox:
         (lib / "exercises" / "__init__.py").write_text(_STUB.replace("{symbols!r}", repr(_symbols())))
         for path in [self.shared, *self.shared.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
+        self._running: set[str] = set()  # the run ids of the harnesses running now
+        self._stopped = False
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         shutil.rmtree(self.shared, ignore_errors=True)
+
+    def stop(self) -> None:
+        """Kill every run still going and start no other (``--cluster``: the batch was
+        interrupted); each run returns at once, with what it had reported."""
+        with self._lock:
+            self._stopped = True
+        for _ in range(3):  # a run between its start and its first process: caught next time
+            with self._lock:
+                running = list(self._running)
+            for run_id in running:
+                sweep(run_id)
+            if not running:
+                return
+            time.sleep(0.2)
 
     def prepare(self, run_dir: Path) -> None:
         """Copy the harness into ``run_dir`` (which holds plan.json and the submission)."""
@@ -300,8 +317,17 @@ class Sandbox:
             env = self._env(run_id, str(work), extra)
             cmd = [*self._prlimit(), sys.executable, "-E", "-s", str(run_dir / "harness.py"),
                    str(run_dir)]
-        return _supervise(cmd, env, key.hex().encode() + b"\n" + f"{len(inputs)}\n".encode() + inputs,
-                          self.limits.wall_seconds, run_id)
+        with self._lock:
+            if self._stopped:
+                return RunOutput(b"", "the batch was stopped", None, False, 0.0)
+            self._running.add(run_id)
+        try:
+            return _supervise(cmd, env,
+                              key.hex().encode() + b"\n" + f"{len(inputs)}\n".encode() + inputs,
+                              self.limits.wall_seconds, run_id)
+        finally:
+            with self._lock:
+                self._running.discard(run_id)
 
 
 def _supervise(cmd, env, stdin: bytes, wall: float, run_id: str) -> RunOutput:
