@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..exercises import all_exercises
 from ..exercises.hints import HINTS, hints_used
-from . import cluster, gradebook, late, marks, similarity, store
+from . import gradebook, late, marks, similarity, store
 from . import protocol as P
 from .answers import answers_of, write_answers
 from .integrity import tamper_signs
@@ -399,6 +399,8 @@ def grade_submissions(paths, options: GradeOptions, earlier: store.Earlier, warn
         results = grade_here(found.notebooks, exercises, options, seed, cache, use_bwrap,
                              progress)
     else:
+        from . import cluster  # imports batch: only now, and only with --cluster
+
         results = cluster.grade_on_cluster(found.notebooks, exercises, options, seed, cache,
                                            progress, warn)
     results += folder_results(found)
