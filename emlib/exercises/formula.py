@@ -158,6 +158,10 @@ def read(answer, variables: Sequence[Variable]):
         hint = ""
         if exc.msg and ("decimal literal" in exc.msg or "invalid syntax" in exc.msg):
             hint = "; write every product with *, e.g. 2*d, not 2d"
+        elif exc.msg and "never closed" in exc.msg:
+            hint = "; this bracket is never closed: add its )"
+        elif exc.msg and "unmatched" in exc.msg:
+            hint = "; this ) closes no bracket: remove it, or add the ( it closes"
         raise FormulaError(f"could not read the formula{_where(source, exc.offset)}{hint}") from None
     except (ValueError, RecursionError, MemoryError):
         raise FormulaError("could not read the formula: it is nested too deeply") from None

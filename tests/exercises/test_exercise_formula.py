@@ -143,6 +143,13 @@ def test_an_unparsable_formula_says_where_it_stopped():
     assert "write every product with *, e.g. 2*d, not 2d" in verdict.message
 
 
+def test_an_unbalanced_bracket_is_named():
+    message = get("02.elbo-at-posterior").judge("log(a + b", {}).message
+    assert "at character 4: `log` ⟨here⟩ `(a + b`; this bracket is never closed: add its )" in message
+    message = get("02.elbo-at-posterior").judge("log(a + b))", {}).message
+    assert "`log(a + b)` ⟨here⟩ `)`; this ) closes no bracket: remove it, or add the ( it closes" in message
+
+
 def test_unknown_symbols_and_functions_are_named():
     variables = (Variable("x", "a point", 0.0, 1.0),)
     with pytest.raises(FormulaError, match=r"unknown symbol `z`: this answer may use x"):
