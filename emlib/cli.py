@@ -2,13 +2,15 @@
 
 Each subcommand is one ``register_<name>(subparsers)`` function that adds its parser and sets
 ``func`` (called with the parsed arguments, returning the exit status); :data:`COMMANDS` lists
-them. A new subcommand is a new register function appended to ``COMMANDS``. Heavy imports happen
+them. A new subcommand is a new register function appended to ``COMMANDS`` (for an
+instructor's command in ``emlib.grading``, a pair in :data:`GRADING_COMMANDS`). Heavy imports happen
 inside the command functions so that ``emlib --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -77,51 +79,27 @@ def register_exercises(subparsers) -> None:
     p.set_defaults(func=_exercises)
 
 
-def register_export(subparsers) -> None:
-    from .grading.export import register_export as register
-
-    register(subparsers)
-
-
-def register_gradescope(subparsers) -> None:
-    from .grading.gradescope import register_gradescope as register
-
-    register(subparsers)
+# The instructor's commands live in emlib.grading: (module, command) pairs, each module holding
+# ``register_<command>(subparsers)``; imported when the parser is built.
+GRADING_COMMANDS = (("command", "grade"), ("export", "export"), ("similarity", "similarity"),
+                    ("gradescope", "gradescope"), ("review", "review"), ("bundle", "feedback"))
 
 
-def register_similarity(subparsers) -> None:
-    from .grading.similarity import register_similarity as register
+def grading_command(module: str, command: str) -> Callable[[argparse._SubParsersAction], None]:
+    """The register function of ``emlib <command>``, found in ``emlib.grading.<module>``."""
 
-    register(subparsers)
+    def register(subparsers) -> None:
+        found = importlib.import_module(f".grading.{module}", __package__)
+        getattr(found, f"register_{command}")(subparsers)
 
-
-def register_grade(subparsers) -> None:
-    from .grading.command import register_grade as register
-
-    register(subparsers)
-
-
-def register_review(subparsers) -> None:
-    from .grading.review import register_review as register
-
-    register(subparsers)
-
-
-def register_feedback(subparsers) -> None:
-    from .grading.bundle import register_feedback as register
-
-    register(subparsers)
+    register.__name__ = f"register_{command}"
+    return register
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_student,
     register_exercises,
-    register_grade,
-    register_export,
-    register_similarity,
-    register_gradescope,
-    register_review,
-    register_feedback,
+    *(grading_command(module, command) for module, command in GRADING_COMMANDS),
 ]
 
 
